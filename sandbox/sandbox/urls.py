@@ -1,0 +1,24 @@
+"""URLs for the sandbox: a home page, the admin, and whichever optional parts of the app exist."""
+
+from importlib.util import find_spec
+
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, include, path
+from django.views.generic import TemplateView
+
+
+def optional_include(prefix: str, module: str) -> list[URLPattern | URLResolver]:
+    """Include `module` at `prefix` if it can be imported, so this file works before it exists."""
+    try:
+        found = find_spec(module) is not None
+    except ModuleNotFoundError:  # a parent package is missing
+        found = False
+    return [path(prefix, include(module))] if found else []
+
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("admin/", admin.site.urls),
+    *optional_include("dashboard/", "accounts.dashboard.urls"),
+    *optional_include("api/", "accounts.api.urls"),
+]

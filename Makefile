@@ -1,0 +1,93 @@
+# Development tasks. `make` (or `make help`) lists them.
+#
+# DATABASE_URL picks the database for `test`, `sandbox` and `bench`:
+#   unset or empty                                SQLite
+#   postgres://postgres@127.0.0.1:5432/accounts   PostgreSQL (installs the psycopg driver)
+#   mysql://root@127.0.0.1:3306/accounts          MariaDB/MySQL (builds mysqlclient, which needs
+#                                                 the MariaDB client headers and pkg-config)
+
+PYTHON ?= python3
+VENV ?= .venv
+PYTEST_ARGS ?=
+DATABASE_URL ?=
+export DATABASE_URL
+
+BIN := $(VENV)/bin
+comma := ,
+LINT_PATHS := $(wildcard accounts tests sandbox bench docs/conf.py setup.py)
+
+# The database driver extra follows DATABASE_URL's scheme.
+DB_EXTRA := $(if $(filter postgres%,$(DATABASE_URL)),postgres,$(if $(filter mysql%,$(DATABASE_URL)),mysql))
+EXTRAS := test$(if $(DB_EXTRA),$(comma)$(DB_EXTRA))
+
+# One stamp per set of extras: repeated runs skip pip, a changed setup.py re-installs.
+STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
+PACKAGING := setup.py pyproject.toml
+
+.DEFAULT_GOAL := help
+.PHONY: help venv install test sandbox lint mypy migrations-check docs bench clean
+
+help: ## List the targets
+	@echo "Usage: make TARGET [DATABASE_URL=...] [PYTEST_ARGS=...]"
+	@echo
+	@awk 'BEGIN { FS = ":[^#]*## " } /^[a-zA-Z_-]+:.*## / { printf "  %-18s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@echo
+	@echo "DATABASE_URL: unset = SQLite; postgres://postgres@127.0.0.1:5432/accounts;"
+	@echo "              mysql://root@127.0.0.1:3306/accounts"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+
+$(STAMP): $(PACKAGING) | $(BIN)/python
+	$(BIN)/python -m pip install -e ".[$(EXTRAS)]"
+	@touch $@
+
+$(VENV)/.installed-lint: $(PACKAGING) | $(STAMP)
+	$(BIN)/python -m pip install -e ".[lint]"
+	@touch $@
+
+$(VENV)/.installed-docs: $(PACKAGING) | $(BIN)/python
+	$(BIN)/python -m pip install -e ".[docs]"
+	@touch $@
+
+venv: install ## Same as install
+
+install: $(STAMP) ## Create the virtualenv if missing; install the package with test and DB driver extras
+
+test: $(STAMP) ## Run the test suite on the database DATABASE_URL names (SQLite when unset)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+sandbox: $(STAMP) ## Migrate the demo site, load demo data and serve it on 127.0.0.1:8000
+	$(BIN)/python sandbox/manage.py migrate --noinput
+	@if $(BIN)/python sandbox/manage.py help load_demo_data >/dev/null 2>&1; then \
+		$(BIN)/python sandbox/manage.py load_demo_data; \
+	else \
+		$(BIN)/python sandbox/manage.py shell -c "from django.contrib.auth import get_user_model; \
+user, _ = get_user_model().objects.get_or_create(username='admin'); \
+user.is_staff = user.is_superuser = user.is_active = True; \
+user.set_password('admin'); user.save()" && \
+		echo "Log in at http://127.0.0.1:8000/admin/ as admin / admin"; \
+	fi
+	$(BIN)/python sandbox/manage.py runserver 127.0.0.1:8000
+
+lint: $(VENV)/.installed-lint ## Check style and formatting with ruff
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
+
+mypy: $(VENV)/.installed-lint ## Type-check the accounts package (django-stubs, tests.settings)
+	$(BIN)/mypy accounts
+
+migrations-check: $(STAMP) ## Fail if the models have changes that no migration records
+	DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=. $(BIN)/django-admin makemigrations --check --dry-run
+
+docs: $(VENV)/.installed-docs ## Build the HTML docs into docs/_build/html, warnings as errors
+	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
+
+bench: $(STAMP) ## Run the benchmark harness against the configured database
+	$(BIN)/python -m bench
+
+clean: ## Remove the virtualenv, caches and build output (keeps sandbox/db.sqlite3)
+	rm -rf $(VENV) build dist *.egg-info docs/_build .tmp test-artifacts \
+		.pytest_cache .mypy_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

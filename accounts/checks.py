@@ -1,0 +1,73 @@
+"""System checks for the ``ACCOUNTS_*`` settings (ids ``accounts.E001`` and up)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core import checks
+
+from . import conf, money
+
+
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    errors: list[checks.CheckMessage] = []
+    for name in ("ACCOUNTS_SOURCE_NAME", "ACCOUNTS_SALES_NAME", "ACCOUNTS_EXPIRED_NAME"):
+        value = conf.get(name)
+        if not isinstance(value, str) or not value.strip():
+            errors.append(
+                checks.Error(
+                    f"{name} must be a non-empty string, not {value!r}.",
+                    id="accounts.E001",
+                )
+            )
+    bounds = {}
+    for name in ("ACCOUNTS_MIN_INITIAL_VALUE", "ACCOUNTS_MAX_INITIAL_VALUE"):
+        value = conf.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (Decimal, int)) or (
+            isinstance(value, Decimal) and not value.is_finite()
+        ) or value < 0:
+            errors.append(
+                checks.Error(
+                    f"{name} must be None or a non-negative Decimal, not {value!r}.",
+                    hint="Write it as Decimal('10.00'); floats are not exact.",
+                    id="accounts.E002",
+                )
+            )
+        else:
+            bounds[name] = Decimal(value)
+    low = bounds.get("ACCOUNTS_MIN_INITIAL_VALUE")
+    high = bounds.get("ACCOUNTS_MAX_INITIAL_VALUE")
+    if low is not None and high is not None and low > high:
+        errors.append(
+            checks.Error(
+                f"ACCOUNTS_MIN_INITIAL_VALUE ({low}) is above ACCOUNTS_MAX_INITIAL_VALUE ({high}).",
+                id="accounts.E003",
+            )
+        )
+    currency = conf.get("ACCOUNTS_DEFAULT_CURRENCY")
+    if not money.is_valid_currency(currency):
+        errors.append(
+            checks.Error(
+                f"ACCOUNTS_DEFAULT_CURRENCY must be an ISO 4217 code like 'GBP', not {currency!r}.",
+                id="accounts.E004",
+            )
+        )
+    for alias, name in conf.ALIASES.items():
+        if hasattr(settings, alias) and hasattr(settings, name):
+            if getattr(settings, alias) != getattr(settings, name):
+                errors.append(
+                    checks.Warning(
+                        f"Both {name} and its old name {alias} are set, to different values; "
+                        f"{name} is used.",
+                        id="accounts.W001",
+                    )
+                )
+    return errors
+
+
+def register() -> None:
+    checks.register(check_settings, "accounts")

@@ -1,0 +1,728 @@
+"""The one write path: every movement of money goes through this module.
+
+Views, commands, the API and importers call these functions; nothing else writes ledger rows.
+Each posting is one atomic unit:
+
+1. validate the arguments that need no database (amount type, sign, finiteness);
+2. lock every account involved with ``SELECT ... FOR UPDATE`` in primary-key order, in one
+   statement, so two postings over the same accounts queue instead of deadlocking;
+3. check every rule against the *locked* rows (status, window, currency, precision, placeholder,
+   authorisation, credit limits, refund caps), raising a specific
+   :class:`~accounts.exceptions.AccountException` before anything is written;
+4. insert the transfer, insert its legs in one statement (each with the account's balance after
+   it and the account's new version), and move every balance in one ``UPDATE``.
+
+A posting made while the caller already has a transaction joins it: the caller's rollback removes
+the transfer too. Refusals raised in step 3 do not spoil the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import connections, router, transaction
+from django.db.models import Case, Exists, OuterRef, Sum, Value, When
+from django.utils import timezone
+
+from . import codes, conf, exceptions, money
+from .models import (
+    Account,
+    Kind,
+    Status,
+    Transaction,
+    Transfer,
+    TransferKind,
+    normal_sign,
+)
+
+#: Most legs one entry may have; bounds the size of the lock set and of one INSERT.
+MAX_LEGS_PER_TRANSFER = 1000
+#: Largest absolute amount the money columns hold.
+MAX_AMOUNT = Decimal(10) ** (money.MAX_DIGITS - money.DECIMAL_PLACES) - 1
+
+__all__ = [
+    "Credit",
+    "Debit",
+    "close_account",
+    "create_account",
+    "exchange",
+    "expire_account",
+    "freeze_account",
+    "post",
+    "refundable_amount",
+    "reverse",
+    "thaw_account",
+    "top_up",
+    "transfer",
+]
+
+
+@dataclass(frozen=True)
+class Debit:
+    """A debit line of an entry: ``amount`` taken from ``account`` (its leg is negative)."""
+
+    account: Account
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Credit:
+    """A credit line of an entry: ``amount`` given to ``account`` (its leg is positive)."""
+
+    account: Account
+    amount: Decimal
+
+
+# -- argument checks that need no database --------------------------------------------------
+
+
+def validate_amount(amount: Any) -> Decimal:
+    """Return ``amount`` as a Decimal or raise the precise :class:`InvalidAmount` subclass."""
+    if isinstance(amount, bool) or not isinstance(amount, (Decimal, int)):
+        raise exceptions.AmountNotDecimal(
+            f"Amounts must be Decimal, not {type(amount).__name__} ({amount!r})."
+        )
+    amount = Decimal(amount)
+    if not amount.is_finite():
+        raise exceptions.AmountNotFinite(f"Amount {amount} is not a finite number.")
+    if amount <= 0:
+        raise exceptions.AmountNotPositive(f"Amount {amount} must be greater than zero.")
+    if money.places(amount) > money.DECIMAL_PLACES:
+        raise exceptions.AmountTooPrecise(f"Amount {amount} has too many decimal places.")
+    if amount > MAX_AMOUNT:
+        raise exceptions.AmountTooLarge(f"Amount {amount} does not fit the ledger's columns.")
+    return amount
+
+
+def _check_precision(amount: Decimal, currency: str) -> None:
+    if amount != amount.quantize(money.quantum(currency)):
+        raise exceptions.AmountTooPrecise(
+            f"{currency} allows {money.minor_units(currency)} decimal places; "
+            f"{amount} has {money.places(amount)}."
+        )
+
+
+def _check_saved(account: Any) -> None:
+    if not isinstance(account, Account):
+        raise exceptions.InvalidAccount(
+            f"Expected an Account, got {type(account).__name__} ({account!r})."
+        )
+    if account.pk is None:
+        raise exceptions.AccountNotSaved("Save the account before moving money through it.")
+
+
+# -- checks against locked rows -------------------------------------------------------------
+
+
+def _check_can_post(account: Account, at: datetime.datetime, *, check_window: bool = True) -> None:
+    label = str(account)
+    if account.status == Status.CLOSED:
+        raise exceptions.ClosedAccount(f"Account {label} is closed.")
+    if account.status == Status.FROZEN:
+        raise exceptions.FrozenAccount(f"Account {label} is frozen.")
+    if check_window and account.is_not_yet_active(at):
+        raise exceptions.AccountNotYetActive(
+            f"Account {label} cannot be used before {account.start_date:%Y-%m-%d %H:%M}."
+        )
+    if check_window and account.is_expired(at):
+        raise exceptions.AccountExpired(
+            f"Account {label} expired on {account.end_date:%Y-%m-%d %H:%M}."
+        )
+    if getattr(account, "_has_children", False):
+        raise exceptions.PlaceholderAccount(
+            f"Account {label} has child accounts; post to one of them instead."
+        )
+
+
+def _is_authorised(account: Account, user: Any) -> bool:
+    """The rule of :meth:`Account.can_be_authorised_by`, from the lock query's annotations."""
+    user_pk = getattr(user, "pk", None)
+    if user_pk is not None and user_pk == account.primary_user_id:
+        return True
+    has_secondary = account._has_secondary_users  # type: ignore[attr-defined]
+    if account.primary_user_id is None and not has_secondary:
+        return True
+    if user_pk is None:
+        return False
+    if account._user_is_secondary:  # type: ignore[attr-defined]
+        return True
+    return bool(user.has_perm("accounts.spend_from_any_account"))
+
+
+def _lock(accounts: Iterable[Account], user: Any, using: str) -> dict[int, Account]:
+    """Lock the accounts' rows in primary-key order and return fresh copies by pk."""
+    pks = sorted({a.pk for a in accounts})
+    through = Account.secondary_users.through
+    user_pk = getattr(user, "pk", None)
+    rows = (
+        Account.objects.using(using)
+        .select_for_update()
+        .filter(pk__in=pks)
+        .order_by("pk")
+        .annotate(_has_children=Exists(Account.objects.filter(parent=OuterRef("pk"))))
+    )
+    if user is not None:
+        rows = rows.annotate(
+            _has_secondary_users=Exists(through.objects.filter(account=OuterRef("pk"))),
+            _user_is_secondary=Exists(
+                through.objects.filter(account=OuterRef("pk"), user_id=user_pk)
+            ),
+        )
+    locked = {a.pk: a for a in rows}
+    missing = [pk for pk in pks if pk not in locked]
+    if missing:
+        raise exceptions.AccountNotFound(f"No account with id {missing[0]}.")
+    return locked
+
+
+@dataclass
+class _Leg:
+    account: Account
+    amount: Decimal  # signed: credit positive, debit negative
+
+
+def _new_balance(account: Account, signed_amount: Decimal) -> Decimal:
+    return account.balance + signed_amount * normal_sign(account.kind)
+
+
+def _check_limits(account: Account, new_balance: Decimal) -> None:
+    if new_balance >= account.balance or account.credit_limit is None:
+        return
+    if new_balance < -account.credit_limit:
+        available = account.balance + account.credit_limit
+        raise exceptions.InsufficientFunds(
+            f"Account {account} has {money.format_amount(available, account.currency)} "
+            f"{account.currency} available; this needs "
+            f"{money.format_amount(account.balance - new_balance, account.currency)}.",
+        )
+
+
+def _write(
+    legs: Sequence[_Leg],
+    locked: dict[int, Account],
+    *,
+    kind: str,
+    amount: Decimal,
+    currency: str,
+    source: Account | None,
+    destination: Account | None,
+    parent: Transfer | None,
+    reverses: Transfer | None,
+    user: Any,
+    merchant_reference: str | None,
+    description: str | None,
+    using: str,
+) -> Transfer:
+    """Insert the transfer and its legs and move the balances: three statements."""
+    now = timezone.now()
+    new_state: dict[int, tuple[Decimal, int]] = {}
+    leg_rows = []
+    for index, leg in enumerate(legs, start=1):
+        account = locked[leg.account.pk]
+        balance, version = new_state.get(account.pk, (account.balance, account.version))
+        balance = balance + leg.amount * normal_sign(account.kind)
+        version += 1
+        new_state[account.pk] = (balance, version)
+        leg_rows.append(
+            Transaction(
+                leg_index=index,
+                account=account,
+                amount=leg.amount,
+                currency=account.currency,
+                balance_after=balance,
+                account_version=version,
+                created_at=now,
+            )
+        )
+    username = ""
+    if user is not None and getattr(user, "pk", None) is not None:
+        username = user.get_username()
+    with transaction.atomic(using=using, savepoint=False):
+        new = Transfer(
+            reference=codes.generate(),
+            kind=kind,
+            source=source,
+            destination=destination,
+            amount=amount,
+            currency=currency,
+            leg_count=len(leg_rows),
+            parent=parent,
+            reverses=reverses,
+            user=user if username else None,
+            username=username,
+            merchant_reference=merchant_reference or None,
+            description=description or "",
+            created_at=now,
+        )
+        new.save(using=using, force_insert=True)
+        for row in leg_rows:
+            row.transfer = new
+        Transaction.objects.using(using).bulk_create(leg_rows)
+        pks = list(new_state)
+        Account.objects.using(using).filter(pk__in=pks).update(
+            balance=Case(*[When(pk=pk, then=Value(b)) for pk, (b, _) in new_state.items()]),
+            version=Case(*[When(pk=pk, then=Value(v)) for pk, (_, v) in new_state.items()]),
+        )
+    for pk, (balance, version) in new_state.items():
+        locked[pk].balance, locked[pk].version = balance, version
+    return new
+
+
+def _sync(caller_objects: Iterable[Account], locked: dict[int, Account]) -> None:
+    """Show the new balances on the objects the caller passed in."""
+    for obj in caller_objects:
+        fresh = locked.get(obj.pk)
+        if fresh is not None:
+            obj.balance, obj.version = fresh.balance, fresh.version
+            obj.status = fresh.status
+
+
+def _in_transaction(using: str, func: Any) -> Any:
+    """Run ``func`` in the caller's transaction if there is one, else in a new one."""
+    if connections[using].in_atomic_block:
+        return func()
+    with transaction.atomic(using=using):
+        return func()
+
+
+def _db_for(*objs: Any) -> str:
+    for obj in objs:
+        if obj is not None and getattr(obj, "_state", None) is not None and obj._state.db:
+            return str(obj._state.db)
+    return router.db_for_write(Transfer)
+
+
+# -- two-legged transfers --------------------------------------------------------------------
+
+
+def transfer(
+    source: Account,
+    destination: Account,
+    amount: Decimal,
+    *,
+    parent: Transfer | None = None,
+    user: Any = None,
+    merchant_reference: str | None = None,
+    description: str | None = None,
+) -> Transfer:
+    """Move ``amount`` from ``source`` (debited) to ``destination`` (credited).
+
+    With ``parent`` pointing at an earlier transfer in the opposite direction, this is a refund
+    of it, capped by what remains refundable. When ``user`` is given, that user must be allowed
+    to spend from ``source``. Returns the new :class:`~accounts.models.Transfer`.
+    """
+    amount = validate_amount(amount)
+    _check_saved(source)
+    _check_saved(destination)
+    if source.pk == destination.pk:
+        raise exceptions.SameAccount("The source and destination are the same account.")
+    if parent is not None and (not isinstance(parent, Transfer) or parent.pk is None):
+        raise exceptions.InvalidTransfer("The parent must be a saved Transfer.")
+    using = _db_for(source, destination)
+
+    def run() -> Transfer:
+        locked = _lock([source, destination], user, using)
+        src, dst = locked[source.pk], locked[destination.pk]
+        _check_pair(src, dst, amount, user)
+        kind = TransferKind.TRANSFER
+        if parent is not None and parent.source_id == dst.pk and parent.destination_id == src.pk:
+            _check_refundable(parent, amount, using)
+            kind = TransferKind.REFUND
+        legs = [_Leg(src, -amount), _Leg(dst, amount)]
+        _check_limits(src, _new_balance(src, -amount))
+        _check_limits(dst, _new_balance(dst, amount))
+        new = _write(
+            legs, locked, kind=kind, amount=amount, currency=src.currency, source=src,
+            destination=dst, parent=parent, reverses=None, user=user,
+            merchant_reference=merchant_reference, description=description, using=using,
+        )
+        _sync([source, destination], locked)
+        return new
+
+    return _in_transaction(using, run)
+
+
+def _check_pair(
+    src: Account, dst: Account, amount: Decimal, user: Any, *, check_window: bool = True
+) -> None:
+    now = timezone.now()
+    if src.currency != dst.currency:
+        raise exceptions.CurrencyMismatch(
+            f"Account {src} holds {src.currency} and {dst} holds {dst.currency}; "
+            "use facade.exchange() to change currency."
+        )
+    _check_precision(amount, src.currency)
+    _check_can_post(src, now, check_window=check_window)
+    _check_can_post(dst, now)
+    if user is not None and not _is_authorised(src, user):
+        raise exceptions.Unauthorised(f"{user} may not spend from account {src}.")
+
+
+def refundable_amount(original: Transfer) -> Decimal:
+    """What can still be refunded or reversed of ``original`` (zero for a reversal)."""
+    if original.kind == TransferKind.REVERSAL:
+        return Decimal(0)
+    returned = original.children.filter(
+        source=original.destination_id, destination=original.source_id,
+        kind__in=[TransferKind.REFUND, TransferKind.REVERSAL],
+    ).aggregate(total=Sum("amount"))["total"] or Decimal(0)
+    return original.amount - returned
+
+
+def _check_refundable(original: Transfer, amount: Decimal, using: str) -> None:
+    if original.kind == TransferKind.REVERSAL:
+        raise exceptions.CannotReverseReversal(
+            f"Transfer {original.reference} is a reversal and cannot be refunded."
+        )
+    remaining = refundable_amount(original)
+    if remaining <= 0:
+        raise exceptions.AlreadyReversed(
+            f"Nothing remains to refund of transfer {original.reference}."
+        )
+    if amount > remaining:
+        raise exceptions.RefundExceedsRemaining(
+            f"Only {money.format_amount(remaining, original.currency)} {original.currency} "
+            f"remains refundable of transfer {original.reference}."
+        )
+
+
+def reverse(
+    original: Transfer,
+    *,
+    user: Any = None,
+    merchant_reference: str | None = None,
+    description: str | None = None,
+) -> Transfer:
+    """Post the opposite of ``original`` (what remains of it after refunds), once.
+
+    A reversal is an administrative correction of a movement that was already authorised: it
+    records ``user`` but does not require them to be authorised on the original destination.
+    Reversing twice, or reversing a reversal, is refused.
+    """
+    if not isinstance(original, Transfer) or original.pk is None:
+        raise exceptions.InvalidTransfer("Only a saved Transfer can be reversed.")
+    if original.kind == TransferKind.REVERSAL:
+        raise exceptions.CannotReverseReversal(
+            f"Transfer {original.reference} is itself a reversal."
+        )
+    if original.source_id is None or original.destination_id is None:
+        raise exceptions.InvalidTransfer(
+            f"Transfer {original.reference} has more than two legs; post a correcting entry."
+        )
+    using = _db_for(original)
+
+    def run() -> Transfer:
+        accounts = Account.objects.using(using).filter(
+            pk__in=[original.source_id, original.destination_id]
+        )
+        locked = _lock(accounts, None, using)
+        if Transfer.objects.using(using).filter(reverses=original).exists():
+            raise exceptions.AlreadyReversed(
+                f"Transfer {original.reference} has already been reversed."
+            )
+        remaining = refundable_amount(original)
+        if remaining <= 0:
+            raise exceptions.AlreadyReversed(
+                f"Nothing remains to reverse of transfer {original.reference}."
+            )
+        src, dst = locked[original.destination_id], locked[original.source_id]
+        # Closed or frozen accounts cannot take a correction; an expired window can.
+        _check_pair(src, dst, remaining, None, check_window=False)
+        _check_limits(src, _new_balance(src, -remaining))
+        _check_limits(dst, _new_balance(dst, remaining))
+        return _write(
+            [_Leg(src, -remaining), _Leg(dst, remaining)], locked, kind=TransferKind.REVERSAL,
+            amount=remaining, currency=src.currency, source=src, destination=dst,
+            parent=original, reverses=original, user=user,
+            merchant_reference=merchant_reference, description=description, using=using,
+        )
+
+    return _in_transaction(using, run)
+
+
+# -- entries of any number of legs -----------------------------------------------------------
+
+
+def post(
+    lines: Sequence[Debit | Credit],
+    *,
+    user: Any = None,
+    parent: Transfer | None = None,
+    merchant_reference: str | None = None,
+    description: str | None = None,
+    kind: str = TransferKind.ENTRY,
+) -> Transfer:
+    """Post a balanced entry of debit and credit lines in one transfer.
+
+    The direction of each line is explicit (:class:`Debit` or :class:`Credit`); amounts are
+    always positive. Per currency, debits must equal credits. Each account may appear once.
+    When ``user`` is given, they must be allowed to spend from every debited account.
+    """
+    if not lines or len(lines) < 2:
+        raise exceptions.InvalidEntry("An entry needs at least one debit and one credit.")
+    if len(lines) > MAX_LEGS_PER_TRANSFER:
+        raise exceptions.TooManyLegs(
+            f"An entry may have at most {MAX_LEGS_PER_TRANSFER} lines; this has {len(lines)}."
+        )
+    for line in lines:
+        if not isinstance(line, (Debit, Credit)):
+            raise exceptions.InvalidEntry(f"Lines must be Debit or Credit, not {line!r}.")
+        _check_saved(line.account)
+        validate_amount(line.amount)
+    if not any(isinstance(x, Debit) for x in lines) or not any(isinstance(x, Credit) for x in lines):
+        raise exceptions.InvalidEntry("An entry needs at least one debit and one credit.")
+    seen: set[int] = set()
+    for line in lines:
+        if line.account.pk in seen:
+            raise exceptions.SameAccount(
+                f"Account {line.account} appears twice; combine its lines into one."
+            )
+        seen.add(line.account.pk)
+    using = _db_for(*(x.account for x in lines))
+
+    def run() -> Transfer:
+        locked = _lock([x.account for x in lines], user, using)
+        now = timezone.now()
+        totals: dict[str, Decimal] = {}
+        legs = []
+        for line in lines:
+            account = locked[line.account.pk]
+            amount = Decimal(line.amount)
+            _check_precision(amount, account.currency)
+            _check_can_post(account, now)
+            signed = amount if isinstance(line, Credit) else -amount
+            if isinstance(line, Debit) and user is not None and not _is_authorised(account, user):
+                raise exceptions.Unauthorised(f"{user} may not spend from account {account}.")
+            totals[account.currency] = totals.get(account.currency, Decimal(0)) + signed
+            legs.append(_Leg(account, signed))
+        unbalanced = {c: t for c, t in totals.items() if t != 0}
+        if unbalanced:
+            detail = ", ".join(f"{c} off by {t}" for c, t in sorted(unbalanced.items()))
+            raise exceptions.InvalidEntry(f"Debits and credits differ: {detail}.")
+        for leg in legs:
+            _check_limits(leg.account, _new_balance(leg.account, leg.amount))
+        debits = [leg for leg in legs if leg.amount < 0]
+        credits = [leg for leg in legs if leg.amount > 0]
+        two_legged = len(debits) == 1 and len(credits) == 1
+        currency = legs[0].account.currency
+        total = sum((-leg.amount for leg in debits if leg.account.currency == currency), Decimal(0))
+        new = _write(
+            legs, locked, kind=kind, amount=total, currency=currency,
+            source=debits[0].account if two_legged else None,
+            destination=credits[0].account if two_legged else None,
+            parent=parent, reverses=None, user=user, merchant_reference=merchant_reference,
+            description=description, using=using,
+        )
+        _sync([x.account for x in lines], locked)
+        return new
+
+    return _in_transaction(using, run)
+
+
+def exchange(
+    *,
+    source: Account,
+    destination: Account,
+    source_amount: Decimal,
+    destination_amount: Decimal,
+    user: Any = None,
+    description: str | None = None,
+    merchant_reference: str | None = None,
+) -> Transfer:
+    """Change currency: take ``source_amount`` from ``source``, give ``destination_amount``.
+
+    The entry balances in each currency through the trading account of that currency (kind
+    trading, under the trading parent, created on first use): Cr source / Dr trading in the
+    source currency, Dr destination / Cr trading in the destination currency.
+    """
+    _check_saved(source)
+    _check_saved(destination)
+    if source.currency == destination.currency:
+        raise exceptions.InvalidEntry("An exchange needs accounts in two different currencies.")
+    source_trading = trading_account(source.currency)
+    destination_trading = trading_account(destination.currency)
+    lines: list[Debit | Credit] = [
+        Credit(source, source_amount) if source.is_debit_normal else Debit(source, source_amount),
+        Debit(source_trading, source_amount),
+        Debit(destination, destination_amount)
+        if destination.is_debit_normal
+        else Credit(destination, destination_amount),
+        Credit(destination_trading, destination_amount),
+    ]
+    return post(
+        lines, user=user, description=description, merchant_reference=merchant_reference,
+        kind=TransferKind.EXCHANGE,
+    )
+
+
+#: Code of the placeholder that holds one trading account per currency.
+TRADING_PARENT_CODE = "CORE-TRADING"
+
+
+def trading_account(currency: str) -> Account:
+    """The trading account for ``currency``, created (with its parent) on first use."""
+    parent, _ = Account.objects.get_or_create(
+        code=TRADING_PARENT_CODE,
+        defaults={"name": "Trading", "kind": Kind.TRADING, "credit_limit": None},
+    )
+    account, _ = Account.objects.get_or_create(
+        code=f"{TRADING_PARENT_CODE}-{currency}",
+        defaults={
+            "name": f"Trading {currency}", "kind": Kind.TRADING, "credit_limit": None,
+            "currency": currency, "parent": parent,
+        },
+    )
+    return account
+
+
+# -- loads, top-ups and lifecycle ------------------------------------------------------------
+
+
+def _check_load(amount: Decimal, *, balance_after: Decimal | None = None) -> None:
+    low, high = conf.min_initial_value(), conf.max_initial_value()
+    if low is not None and amount < low:
+        raise exceptions.AmountOutOfRange(f"The smallest amount that can be loaded is {low}.")
+    if high is not None and amount > high:
+        raise exceptions.AmountOutOfRange(f"The largest amount that can be loaded is {high}.")
+    if high is not None and balance_after is not None and balance_after > high:
+        raise exceptions.AmountOutOfRange(
+            f"A top-up may not take the balance above {high}; it would reach {balance_after}."
+        )
+
+
+def create_account(
+    *,
+    amount: Decimal | None = None,
+    source: Account | None = None,
+    user: Any = None,
+    description: str | None = None,
+    merchant_reference: str | None = None,
+    **fields: Any,
+) -> Account:
+    """Create an account and load its opening balance from ``source`` in one atomic step.
+
+    ``fields`` are :class:`~accounts.models.Account` fields. The load, if any, must lie within
+    ``ACCOUNTS_MIN_INITIAL_VALUE`` and ``ACCOUNTS_MAX_INITIAL_VALUE``; if it is refused, no
+    account is left behind.
+    """
+    if amount is not None:
+        amount = validate_amount(amount)
+        _check_load(amount)
+    with transaction.atomic():
+        account = Account.objects.create(**fields)
+        if amount is not None:
+            transfer(
+                source or Account.objects.source(), account, amount, user=None,
+                description=description or "Initial load", merchant_reference=merchant_reference,
+            )
+            account.refresh_from_db()
+    return account
+
+
+def top_up(
+    account: Account,
+    amount: Decimal,
+    *,
+    source: Account | None = None,
+    user: Any = None,
+    description: str | None = None,
+    merchant_reference: str | None = None,
+) -> Transfer:
+    """Load ``amount`` more onto ``account``, within the min/max load settings."""
+    amount = validate_amount(amount)
+    _check_saved(account)
+    _check_load(amount, balance_after=account.balance + amount)
+    with transaction.atomic():
+        fresh = Account.objects.select_for_update().get(pk=account.pk)
+        _check_load(amount, balance_after=fresh.balance + amount)
+        return transfer(
+            source or Account.objects.source(), account, amount, user=None,
+            description=description or "Top-up", merchant_reference=merchant_reference,
+        )
+
+
+def _set_status(account: Account, status: str, allowed_from: set[str]) -> Account:
+    _check_saved(account)
+
+    def run() -> Account:
+        fresh = Account.objects.select_for_update().get(pk=account.pk)
+        if fresh.status == Status.CLOSED:
+            raise exceptions.ClosedAccount(f"Account {fresh} is closed.")
+        if fresh.status not in allowed_from:
+            return fresh
+        if status == Status.CLOSED and fresh.balance != 0:
+            raise exceptions.AccountNotEmpty(
+                f"Account {fresh} holds {money.format_amount(fresh.balance, fresh.currency)} "
+                f"{fresh.currency}; move it out before closing."
+            )
+        Account.objects.filter(pk=fresh.pk).update(status=status, updated_at=timezone.now())
+        fresh.status = status
+        return fresh
+
+    fresh = _in_transaction(_db_for(account), run)
+    account.status = fresh.status
+    return fresh
+
+
+def close_account(account: Account, *, user: Any = None) -> Account:
+    """Close ``account`` for good; refused unless its balance is zero."""
+    return _set_status(account, Status.CLOSED, {Status.OPEN, Status.FROZEN})
+
+
+def freeze_account(account: Account, *, user: Any = None) -> Account:
+    """Stop all postings to and from ``account`` until it is thawed."""
+    return _set_status(account, Status.FROZEN, {Status.OPEN})
+
+
+def thaw_account(account: Account, *, user: Any = None) -> Account:
+    """Reopen a frozen account."""
+    return _set_status(account, Status.OPEN, {Status.FROZEN})
+
+
+def expire_account(account: Account, *, user: Any = None) -> Transfer | None:
+    """Move what is left in an expired ``account`` to the expired account, then close it.
+
+    Returns the sweeping transfer, or None when the balance was already zero. An account whose
+    balance is negative (money owed) is not swept: a debt does not lapse by itself, so
+    :class:`~accounts.exceptions.AccountNotEmpty` is raised and the account stays open.
+    """
+    _check_saved(account)
+    expired = Account.objects.expired_account()
+    using = _db_for(account)
+
+    def run() -> Transfer | None:
+        locked = _lock([account, expired], None, using)
+        acct, target = locked[account.pk], locked[expired.pk]
+        if acct.status != Status.OPEN or not acct.is_expired():
+            return None
+        swept = None
+        if acct.balance < 0:
+            raise exceptions.AccountNotEmpty(
+                f"Account {acct} is overdrawn by {-acct.balance} {acct.currency}; "
+                "settle it before it can be closed."
+            )
+        if acct.balance > 0:
+            amount = acct.balance
+            # Bring the balance to zero: debit a credit-normal account, credit a debit-normal.
+            src, dst = (acct, target) if not acct.is_debit_normal else (target, acct)
+            _check_pair(src, dst, amount, None, check_window=False)
+            _check_can_post(target, timezone.now())
+            swept = _write(
+                [_Leg(src, -amount), _Leg(dst, amount)], locked, kind=TransferKind.EXPIRY,
+                amount=amount, currency=acct.currency, source=src, destination=dst,
+                parent=None, reverses=None, user=user, merchant_reference=None,
+                description="Expired", using=using,
+            )
+        Account.objects.using(using).filter(pk=acct.pk).update(
+            status=Status.CLOSED, updated_at=timezone.now()
+        )
+        acct.status = Status.CLOSED
+        _sync([account, expired], locked)
+        return swept
+
+    return _in_transaction(using, run)
+

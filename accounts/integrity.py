@@ -1,0 +1,667 @@
+"""What the database itself enforces, on PostgreSQL, MariaDB/MySQL and SQLite alike.
+
+The rules below hold even for raw SQL that bypasses Python. Declarative CHECK and UNIQUE
+constraints live in ``Meta.constraints``; what they cannot express is enforced by triggers,
+installed by migration ``0002_ledger_integrity`` (which calls :func:`install`):
+
+T1  a transfer is never updated or deleted (deleting its user may set ``user_id`` to NULL);
+T2  a leg is never updated or deleted;
+T3  a leg is checked when inserted: its currency is its account's, its account has no children,
+    its ``leg_index`` fits the transfer's ``leg_count``, its ``account_version`` follows the
+    account's previous leg and its ``balance_after`` is the previous balance plus the amount in
+    the account's natural sign; when the transfer's last leg lands, the transfer must have all
+    its legs and they must sum to zero in every currency;
+T4  an account starts at balance 0 and version 0; afterwards its stored balance may only change
+    to the ``balance_after`` of its newest leg, which must belong to a complete transfer; its
+    kind and currency are fixed once it has legs; an account with legs cannot get children;
+T5  (PostgreSQL) at commit, every new transfer has all of its legs.
+
+Every check costs a few indexed lookups per row; the balance check of T3 reads the transfer's
+legs once, when its last leg lands, so an entry of n legs costs O(n).
+
+Django's ``flush`` (run by every ``TransactionTestCase``) and ``loaddata`` must get past the
+append-only rules: :func:`unlocked` turns the guard off for one connection, through a session
+variable on PostgreSQL and MySQL and a connection function on SQLite. Nothing else unlocks it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.db import connections
+
+#: Columns of accounts_transfer other than user_id, which only the user's deletion may change.
+TRANSFER_COLUMNS = (
+    "id", "reference", "kind", "source_id", "destination_id", "amount", "currency", "leg_count",
+    "parent_id", "reverses_id", "username", "merchant_reference", "description", "created_at",
+)
+#: How close two SQLite amounts (stored as floating point) must be to count as equal.
+SQLITE_TOLERANCE = "0.00005"
+
+PG_SETTING = "accounts.ledger_unlocked"
+
+
+# -- the unlock switch -------------------------------------------------------------------------
+
+
+def set_unlocked(using: str, flag: bool) -> None:
+    connection = connections[using]
+    if connection.vendor == "sqlite":
+        connection._accounts_ledger_unlocked = flag  # type: ignore[attr-defined]
+    elif connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config(%s, %s, true)", [PG_SETTING, "on" if flag else "off"])
+    elif connection.vendor == "mysql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET @accounts_ledger_unlocked = %s", [1 if flag else 0])
+
+
+@contextmanager
+def unlocked(using: str = "default") -> Iterator[None]:
+    """Let wholesale resets (``flush``) and fixture loads past the append-only guard."""
+    set_unlocked(using, True)
+    try:
+        yield
+    finally:
+        set_unlocked(using, False)
+
+
+def prepare_connection(connection: Any) -> None:
+    """Register SQLite's guard function and let ``flush`` through on this connection."""
+    if connection.vendor == "sqlite":
+        connection._accounts_ledger_unlocked = False
+        connection.connection.create_function(
+            "accounts_ledger_unlocked",
+            0,
+            lambda: 1 if getattr(connection, "_accounts_ledger_unlocked", False) else 0,
+        )
+    ops = connection.ops
+    if getattr(ops, "_accounts_flush_wrapped", False):
+        return
+    original = ops.execute_sql_flush
+
+    def execute_sql_flush(sql_list: list[str]) -> None:
+        with unlocked(connection.alias):
+            original(sql_list)
+
+    ops.execute_sql_flush = execute_sql_flush
+    ops._accounts_flush_wrapped = True
+
+
+# -- PostgreSQL --------------------------------------------------------------------------------
+
+_PG_RAISE = "RAISE EXCEPTION USING ERRCODE = 'check_violation', MESSAGE = "
+
+POSTGRESQL = [
+    """
+    CREATE OR REPLACE FUNCTION accounts_ledger_unlocked() RETURNS boolean
+    LANGUAGE sql STABLE AS $$
+        SELECT coalesce(current_setting('accounts.ledger_unlocked', true), '') = 'on'
+    $$
+    """,
+    # T1
+    f"""
+    CREATE OR REPLACE FUNCTION accounts_transfer_guard() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    DECLARE expected accounts_transfer;
+    BEGIN
+        IF accounts_ledger_unlocked() THEN
+            IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+            RETURN NEW;
+        END IF;
+        IF TG_OP = 'DELETE' THEN
+            {_PG_RAISE} 'accounts: transfer ' || OLD.reference
+                || ' is append-only and cannot be deleted; post a correcting transfer';
+        END IF;
+        expected := OLD;
+        expected.user_id := NEW.user_id;
+        IF (NEW.user_id IS NOT NULL AND NEW.user_id IS DISTINCT FROM OLD.user_id)
+                OR NEW IS DISTINCT FROM expected THEN
+            {_PG_RAISE} 'accounts: transfer ' || OLD.reference
+                || ' is append-only and cannot be changed; post a correcting transfer';
+        END IF;
+        RETURN NEW;
+    END $$
+    """,
+    "DROP TRIGGER IF EXISTS accounts_transfer_guard ON accounts_transfer",
+    """
+    CREATE TRIGGER accounts_transfer_guard BEFORE UPDATE OR DELETE ON accounts_transfer
+    FOR EACH ROW EXECUTE FUNCTION accounts_transfer_guard()
+    """,
+    # T2
+    f"""
+    CREATE OR REPLACE FUNCTION accounts_transaction_guard() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        IF accounts_ledger_unlocked() THEN
+            IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+            RETURN NEW;
+        END IF;
+        {_PG_RAISE} 'accounts: legs are append-only and cannot be changed or deleted';
+    END $$
+    """,
+    "DROP TRIGGER IF EXISTS accounts_transaction_guard ON accounts_transaction",
+    """
+    CREATE TRIGGER accounts_transaction_guard BEFORE UPDATE OR DELETE ON accounts_transaction
+    FOR EACH ROW EXECUTE FUNCTION accounts_transaction_guard()
+    """,
+    # T3
+    f"""
+    CREATE OR REPLACE FUNCTION accounts_transaction_check() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        acct record;
+        legs_expected integer;
+        previous numeric;
+        legs_found integer;
+    BEGIN
+        IF accounts_ledger_unlocked() THEN RETURN NULL; END IF;
+        SELECT kind, currency, version INTO acct FROM accounts_account WHERE id = NEW.account_id;
+        IF NOT FOUND THEN
+            {_PG_RAISE} 'accounts: leg on an account that does not exist';
+        END IF;
+        IF NEW.currency <> acct.currency THEN
+            {_PG_RAISE} 'accounts: a leg must be in its account''s currency ('
+                || acct.currency || '), not ' || NEW.currency;
+        END IF;
+        IF EXISTS (SELECT 1 FROM accounts_account WHERE parent_id = NEW.account_id) THEN
+            {_PG_RAISE} 'accounts: an account with children cannot receive legs';
+        END IF;
+        SELECT leg_count INTO legs_expected FROM accounts_transfer WHERE id = NEW.transfer_id;
+        IF NOT FOUND OR NEW.leg_index > legs_expected THEN
+            {_PG_RAISE} 'accounts: leg beyond its transfer''s leg_count';
+        END IF;
+        IF NEW.account_version <= acct.version THEN
+            {_PG_RAISE} 'accounts: leg version is not newer than its account';
+        END IF;
+        IF NEW.account_version = 1 THEN
+            previous := 0;
+        ELSE
+            SELECT balance_after INTO previous FROM accounts_transaction
+            WHERE account_id = NEW.account_id AND account_version = NEW.account_version - 1;
+            IF NOT FOUND THEN
+                {_PG_RAISE} 'accounts: leg skips a version of its account';
+            END IF;
+        END IF;
+        IF NEW.balance_after <> previous
+                + (CASE WHEN acct.kind IN ('asset', 'expense') THEN -1 ELSE 1 END) * NEW.amount THEN
+            {_PG_RAISE} 'accounts: balance_after does not follow from the previous leg';
+        END IF;
+        IF NEW.leg_index = legs_expected THEN
+            SELECT count(*) INTO legs_found FROM accounts_transaction
+            WHERE transfer_id = NEW.transfer_id;
+            IF legs_found <> legs_expected THEN
+                {_PG_RAISE} 'accounts: transfer posted with ' || legs_found
+                    || ' of its ' || legs_expected || ' legs';
+            END IF;
+            IF EXISTS (
+                SELECT 1 FROM accounts_transaction WHERE transfer_id = NEW.transfer_id
+                GROUP BY currency HAVING sum(amount) <> 0
+            ) THEN
+                {_PG_RAISE} 'accounts: the legs of a transfer must sum to zero in each currency';
+            END IF;
+        END IF;
+        RETURN NULL;
+    END $$
+    """,
+    "DROP TRIGGER IF EXISTS accounts_transaction_check ON accounts_transaction",
+    """
+    CREATE TRIGGER accounts_transaction_check AFTER INSERT ON accounts_transaction
+    FOR EACH ROW EXECUTE FUNCTION accounts_transaction_check()
+    """,
+    # T4
+    f"""
+    CREATE OR REPLACE FUNCTION accounts_account_check() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    DECLARE last record;
+    BEGIN
+        IF accounts_ledger_unlocked() THEN RETURN NEW; END IF;
+        IF TG_OP = 'INSERT' THEN
+            IF NEW.balance <> 0 OR NEW.version <> 0 THEN
+                {_PG_RAISE} 'accounts: a new account starts with balance 0 and version 0';
+            END IF;
+        ELSE
+            IF OLD.version > 0 AND (NEW.kind <> OLD.kind OR NEW.currency <> OLD.currency) THEN
+                {_PG_RAISE} 'accounts: kind and currency are fixed once an account has legs';
+            END IF;
+            IF NEW.balance IS DISTINCT FROM OLD.balance OR NEW.version <> OLD.version THEN
+                IF NEW.version <= OLD.version THEN
+                    {_PG_RAISE} 'accounts: a balance changes only by posting legs';
+                END IF;
+                SELECT l.balance_after, l.transfer_id, t.leg_count INTO last
+                FROM accounts_transaction l JOIN accounts_transfer t ON t.id = l.transfer_id
+                WHERE l.account_id = NEW.id AND l.account_version = NEW.version;
+                IF NOT FOUND OR last.balance_after <> NEW.balance THEN
+                    {_PG_RAISE} 'accounts: the balance must equal the balance after its last leg';
+                END IF;
+                IF EXISTS (SELECT 1 FROM accounts_transaction
+                           WHERE account_id = NEW.id AND account_version = NEW.version + 1) THEN
+                    {_PG_RAISE} 'accounts: the balance must include every leg of the account';
+                END IF;
+                IF NOT EXISTS (SELECT 1 FROM accounts_transaction
+                               WHERE transfer_id = last.transfer_id
+                               AND leg_index = last.leg_count) THEN
+                    {_PG_RAISE} 'accounts: the balance includes an incomplete transfer';
+                END IF;
+            END IF;
+        END IF;
+        IF NEW.parent_id IS NOT NULL
+                AND (TG_OP = 'INSERT' OR NEW.parent_id IS DISTINCT FROM OLD.parent_id)
+                AND EXISTS (SELECT 1 FROM accounts_account WHERE id = NEW.parent_id AND version > 0)
+        THEN
+            {_PG_RAISE} 'accounts: an account with legs cannot become a parent';
+        END IF;
+        RETURN NEW;
+    END $$
+    """,
+    "DROP TRIGGER IF EXISTS accounts_account_check ON accounts_account",
+    """
+    CREATE TRIGGER accounts_account_check BEFORE INSERT OR UPDATE ON accounts_account
+    FOR EACH ROW EXECUTE FUNCTION accounts_account_check()
+    """,
+    # T5
+    f"""
+    CREATE OR REPLACE FUNCTION accounts_transfer_complete() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        IF accounts_ledger_unlocked() THEN RETURN NULL; END IF;
+        IF (SELECT count(*) FROM accounts_transaction WHERE transfer_id = NEW.id)
+                <> NEW.leg_count THEN
+            {_PG_RAISE} 'accounts: transfer ' || NEW.reference
+                || ' was committed without all of its legs';
+        END IF;
+        RETURN NULL;
+    END $$
+    """,
+    "DROP TRIGGER IF EXISTS accounts_transfer_complete ON accounts_transfer",
+    """
+    CREATE CONSTRAINT TRIGGER accounts_transfer_complete AFTER INSERT ON accounts_transfer
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION accounts_transfer_complete()
+    """,
+]
+
+POSTGRESQL_REVERSE = [
+    "DROP TRIGGER IF EXISTS accounts_transfer_complete ON accounts_transfer",
+    "DROP TRIGGER IF EXISTS accounts_account_check ON accounts_account",
+    "DROP TRIGGER IF EXISTS accounts_transaction_check ON accounts_transaction",
+    "DROP TRIGGER IF EXISTS accounts_transaction_guard ON accounts_transaction",
+    "DROP TRIGGER IF EXISTS accounts_transfer_guard ON accounts_transfer",
+    "DROP FUNCTION IF EXISTS accounts_transfer_complete()",
+    "DROP FUNCTION IF EXISTS accounts_account_check()",
+    "DROP FUNCTION IF EXISTS accounts_transaction_check()",
+    "DROP FUNCTION IF EXISTS accounts_transaction_guard()",
+    "DROP FUNCTION IF EXISTS accounts_transfer_guard()",
+    "DROP FUNCTION IF EXISTS accounts_ledger_unlocked()",
+]
+
+
+# -- MariaDB / MySQL ---------------------------------------------------------------------------
+
+_MY_LOCKED = "COALESCE(@accounts_ledger_unlocked, 0) <> 1"
+
+
+def _my_raise(message: str) -> str:
+    # Errno 4025 (a failed CHECK) makes Django raise IntegrityError, as the other backends do.
+    text = message.replace("'", "''")
+    return f"SIGNAL SQLSTATE '23000' SET MESSAGE_TEXT = '{text}', MYSQL_ERRNO = 4025;"
+
+
+_MY_TRANSFER_CHANGED = " OR ".join(f"NOT (NEW.{c} <=> OLD.{c})" for c in TRANSFER_COLUMNS)
+
+MYSQL = [
+    # T1
+    "DROP TRIGGER IF EXISTS accounts_transfer_no_update",
+    f"""
+    CREATE TRIGGER accounts_transfer_no_update BEFORE UPDATE ON accounts_transfer
+    FOR EACH ROW BEGIN
+        IF {_MY_LOCKED} AND ({_MY_TRANSFER_CHANGED}
+                OR (NEW.user_id IS NOT NULL AND NOT (NEW.user_id <=> OLD.user_id))) THEN
+            {_my_raise("accounts: transfers are append-only; post a correcting transfer")}
+        END IF;
+    END
+    """,
+    "DROP TRIGGER IF EXISTS accounts_transfer_no_delete",
+    f"""
+    CREATE TRIGGER accounts_transfer_no_delete BEFORE DELETE ON accounts_transfer
+    FOR EACH ROW BEGIN
+        IF {_MY_LOCKED} THEN
+            {_my_raise("accounts: transfers are append-only and cannot be deleted")}
+        END IF;
+    END
+    """,
+    # T2
+    "DROP TRIGGER IF EXISTS accounts_transaction_no_update",
+    f"""
+    CREATE TRIGGER accounts_transaction_no_update BEFORE UPDATE ON accounts_transaction
+    FOR EACH ROW BEGIN
+        IF {_MY_LOCKED} THEN
+            {_my_raise("accounts: legs are append-only and cannot be changed")}
+        END IF;
+    END
+    """,
+    "DROP TRIGGER IF EXISTS accounts_transaction_no_delete",
+    f"""
+    CREATE TRIGGER accounts_transaction_no_delete BEFORE DELETE ON accounts_transaction
+    FOR EACH ROW BEGIN
+        IF {_MY_LOCKED} THEN
+            {_my_raise("accounts: legs are append-only and cannot be deleted")}
+        END IF;
+    END
+    """,
+    # T3
+    "DROP TRIGGER IF EXISTS accounts_transaction_check",
+    f"""
+    CREATE TRIGGER accounts_transaction_check AFTER INSERT ON accounts_transaction
+    FOR EACH ROW BEGIN
+        DECLARE v_kind VARCHAR(16);
+        DECLARE v_currency VARCHAR(3);
+        DECLARE v_version BIGINT;
+        DECLARE v_legs_expected BIGINT;
+        DECLARE v_previous DECIMAL(30, 8);
+        IF {_MY_LOCKED} THEN
+            SET v_kind = (SELECT kind FROM accounts_account WHERE id = NEW.account_id);
+            SET v_currency = (SELECT currency FROM accounts_account WHERE id = NEW.account_id);
+            SET v_version = (SELECT version FROM accounts_account WHERE id = NEW.account_id);
+            IF v_kind IS NULL THEN
+                {_my_raise("accounts: leg on an account that does not exist")}
+            END IF;
+            IF NEW.currency <> v_currency THEN
+                {_my_raise("accounts: a leg must be in its account's currency")}
+            END IF;
+            IF EXISTS (SELECT 1 FROM accounts_account WHERE parent_id = NEW.account_id) THEN
+                {_my_raise("accounts: an account with children cannot receive legs")}
+            END IF;
+            SET v_legs_expected = (
+                SELECT leg_count FROM accounts_transfer WHERE id = NEW.transfer_id);
+            IF v_legs_expected IS NULL OR NEW.leg_index > v_legs_expected THEN
+                {_my_raise("accounts: leg beyond its transfer's leg_count")}
+            END IF;
+            IF NEW.account_version <= v_version THEN
+                {_my_raise("accounts: leg version is not newer than its account")}
+            END IF;
+            IF NEW.account_version = 1 THEN
+                SET v_previous = 0;
+            ELSE
+                SET v_previous = (
+                    SELECT balance_after FROM accounts_transaction
+                    WHERE account_id = NEW.account_id
+                    AND account_version = NEW.account_version - 1);
+                IF v_previous IS NULL THEN
+                    {_my_raise("accounts: leg skips a version of its account")}
+                END IF;
+            END IF;
+            IF NEW.balance_after <> v_previous
+                    + (CASE WHEN v_kind IN ('asset', 'expense') THEN -1 ELSE 1 END) * NEW.amount
+            THEN
+                {_my_raise("accounts: balance_after does not follow from the previous leg")}
+            END IF;
+            IF NEW.leg_index = v_legs_expected THEN
+                IF (SELECT COUNT(*) FROM accounts_transaction
+                    WHERE transfer_id = NEW.transfer_id) <> v_legs_expected THEN
+                    {_my_raise("accounts: transfer posted without all of its legs")}
+                END IF;
+                IF EXISTS (SELECT currency FROM accounts_transaction
+                           WHERE transfer_id = NEW.transfer_id
+                           GROUP BY currency HAVING SUM(amount) <> 0) THEN
+                    {_my_raise("accounts: the legs of a transfer must sum to zero in each currency")}
+                END IF;
+            END IF;
+        END IF;
+    END
+    """,
+    # T4
+    "DROP TRIGGER IF EXISTS accounts_account_insert_check",
+    f"""
+    CREATE TRIGGER accounts_account_insert_check BEFORE INSERT ON accounts_account
+    FOR EACH ROW BEGIN
+        IF {_MY_LOCKED} THEN
+            IF NEW.balance <> 0 OR NEW.version <> 0 THEN
+                {_my_raise("accounts: a new account starts with balance 0 and version 0")}
+            END IF;
+            IF NEW.parent_id IS NOT NULL AND EXISTS (
+                    SELECT 1 FROM accounts_account WHERE id = NEW.parent_id AND version > 0) THEN
+                {_my_raise("accounts: an account with legs cannot become a parent")}
+            END IF;
+        END IF;
+    END
+    """,
+    "DROP TRIGGER IF EXISTS accounts_account_update_check",
+    f"""
+    CREATE TRIGGER accounts_account_update_check BEFORE UPDATE ON accounts_account
+    FOR EACH ROW BEGIN
+        DECLARE v_balance_after DECIMAL(30, 8);
+        DECLARE v_transfer BIGINT;
+        IF {_MY_LOCKED} THEN
+            IF OLD.version > 0 AND (NEW.kind <> OLD.kind OR NEW.currency <> OLD.currency) THEN
+                {_my_raise("accounts: kind and currency are fixed once an account has legs")}
+            END IF;
+            IF NOT (NEW.balance <=> OLD.balance) OR NEW.version <> OLD.version THEN
+                IF NEW.version <= OLD.version THEN
+                    {_my_raise("accounts: a balance changes only by posting legs")}
+                END IF;
+                SET v_balance_after = (
+                    SELECT balance_after FROM accounts_transaction
+                    WHERE account_id = NEW.id AND account_version = NEW.version);
+                SET v_transfer = (
+                    SELECT transfer_id FROM accounts_transaction
+                    WHERE account_id = NEW.id AND account_version = NEW.version);
+                IF v_balance_after IS NULL OR v_balance_after <> NEW.balance THEN
+                    {_my_raise("accounts: the balance must equal the balance after its last leg")}
+                END IF;
+                IF EXISTS (SELECT 1 FROM accounts_transaction
+                           WHERE account_id = NEW.id AND account_version = NEW.version + 1) THEN
+                    {_my_raise("accounts: the balance must include every leg of the account")}
+                END IF;
+                IF NOT EXISTS (
+                        SELECT 1 FROM accounts_transaction l
+                        JOIN accounts_transfer t ON t.id = l.transfer_id
+                        WHERE l.transfer_id = v_transfer AND l.leg_index = t.leg_count) THEN
+                    {_my_raise("accounts: the balance includes an incomplete transfer")}
+                END IF;
+            END IF;
+            IF NEW.parent_id IS NOT NULL AND NOT (NEW.parent_id <=> OLD.parent_id) AND EXISTS (
+                    SELECT 1 FROM accounts_account WHERE id = NEW.parent_id AND version > 0) THEN
+                {_my_raise("accounts: an account with legs cannot become a parent")}
+            END IF;
+        END IF;
+    END
+    """,
+]
+
+MYSQL_REVERSE = [
+    f"DROP TRIGGER IF EXISTS {name}"
+    for name in (
+        "accounts_transfer_no_update", "accounts_transfer_no_delete",
+        "accounts_transaction_no_update", "accounts_transaction_no_delete",
+        "accounts_transaction_check", "accounts_account_insert_check",
+        "accounts_account_update_check",
+    )
+]
+
+
+# -- SQLite ------------------------------------------------------------------------------------
+
+
+def _sq_raise(message: str, condition: str) -> str:
+    text = message.replace("'", "''")
+    return f"SELECT RAISE(ABORT, '{text}') WHERE {condition};"
+
+
+_SQ_LOCKED = "NOT accounts_ledger_unlocked()"
+_SQ_EQ = f"< {SQLITE_TOLERANCE}"
+_SQ_TRANSFER_CHANGED = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in TRANSFER_COLUMNS)
+_SQ_KIND_SIGN = (
+    "(CASE WHEN (SELECT kind FROM accounts_account WHERE id = NEW.account_id) "
+    "IN ('asset', 'expense') THEN -1 ELSE 1 END)"
+)
+_SQ_PREVIOUS = (
+    "(CASE WHEN NEW.account_version = 1 THEN 0 ELSE (SELECT balance_after "
+    "FROM accounts_transaction WHERE account_id = NEW.account_id "
+    "AND account_version = NEW.account_version - 1) END)"
+)
+_SQ_LAST_LEG = (
+    "NEW.leg_index = (SELECT leg_count FROM accounts_transfer WHERE id = NEW.transfer_id)"
+)
+_SQ_BALANCE_MOVED = "(NEW.balance IS NOT OLD.balance OR NEW.version <> OLD.version)"
+
+SQLITE = [
+    # T1
+    "DROP TRIGGER IF EXISTS accounts_transfer_no_update",
+    f"""
+    CREATE TRIGGER accounts_transfer_no_update BEFORE UPDATE ON accounts_transfer
+    WHEN {_SQ_LOCKED} AND ({_SQ_TRANSFER_CHANGED}
+        OR (NEW.user_id IS NOT NULL AND NEW.user_id IS NOT OLD.user_id))
+    BEGIN
+        {_sq_raise("accounts: transfers are append-only; post a correcting transfer", "1")}
+    END
+    """,
+    "DROP TRIGGER IF EXISTS accounts_transfer_no_delete",
+    f"""
+    CREATE TRIGGER accounts_transfer_no_delete BEFORE DELETE ON accounts_transfer
+    WHEN {_SQ_LOCKED}
+    BEGIN
+        {_sq_raise("accounts: transfers are append-only and cannot be deleted", "1")}
+    END
+    """,
+    # T2
+    "DROP TRIGGER IF EXISTS accounts_transaction_no_update",
+    f"""
+    CREATE TRIGGER accounts_transaction_no_update BEFORE UPDATE ON accounts_transaction
+    WHEN {_SQ_LOCKED}
+    BEGIN
+        {_sq_raise("accounts: legs are append-only and cannot be changed", "1")}
+    END
+    """,
+    "DROP TRIGGER IF EXISTS accounts_transaction_no_delete",
+    f"""
+    CREATE TRIGGER accounts_transaction_no_delete BEFORE DELETE ON accounts_transaction
+    WHEN {_SQ_LOCKED}
+    BEGIN
+        {_sq_raise("accounts: legs are append-only and cannot be deleted", "1")}
+    END
+    """,
+    # T3
+    "DROP TRIGGER IF EXISTS accounts_transaction_check",
+    f"""
+    CREATE TRIGGER accounts_transaction_check AFTER INSERT ON accounts_transaction
+    WHEN {_SQ_LOCKED}
+    BEGIN
+        {_sq_raise("accounts: leg on an account that does not exist",
+                   "NOT EXISTS (SELECT 1 FROM accounts_account WHERE id = NEW.account_id)")}
+        {_sq_raise("accounts: a leg must be in its account's currency",
+                   "NEW.currency IS NOT (SELECT currency FROM accounts_account "
+                   "WHERE id = NEW.account_id)")}
+        {_sq_raise("accounts: an account with children cannot receive legs",
+                   "EXISTS (SELECT 1 FROM accounts_account WHERE parent_id = NEW.account_id)")}
+        {_sq_raise("accounts: leg beyond its transfer's leg_count",
+                   "NEW.leg_index > COALESCE((SELECT leg_count FROM accounts_transfer "
+                   "WHERE id = NEW.transfer_id), 0)")}
+        {_sq_raise("accounts: leg version is not newer than its account",
+                   "NEW.account_version <= (SELECT version FROM accounts_account "
+                   "WHERE id = NEW.account_id)")}
+        {_sq_raise("accounts: leg skips a version of its account",
+                   f"{_SQ_PREVIOUS} IS NULL")}
+        {_sq_raise("accounts: balance_after does not follow from the previous leg",
+                   f"NOT ABS(NEW.balance_after - ({_SQ_PREVIOUS} + {_SQ_KIND_SIGN} * NEW.amount))"
+                   f" {_SQ_EQ}")}
+        {_sq_raise("accounts: transfer posted without all of its legs",
+                   f"{_SQ_LAST_LEG} AND (SELECT COUNT(*) FROM accounts_transaction "
+                   "WHERE transfer_id = NEW.transfer_id) <> NEW.leg_index")}
+        {_sq_raise("accounts: the legs of a transfer must sum to zero in each currency",
+                   f"{_SQ_LAST_LEG} AND EXISTS (SELECT 1 FROM accounts_transaction "
+                   "WHERE transfer_id = NEW.transfer_id GROUP BY currency "
+                   f"HAVING NOT ABS(SUM(amount)) {_SQ_EQ})")}
+    END
+    """,
+    # T4
+    "DROP TRIGGER IF EXISTS accounts_account_insert_check",
+    f"""
+    CREATE TRIGGER accounts_account_insert_check BEFORE INSERT ON accounts_account
+    WHEN {_SQ_LOCKED}
+    BEGIN
+        {_sq_raise("accounts: a new account starts with balance 0 and version 0",
+                   "NEW.balance <> 0 OR NEW.version <> 0")}
+        {_sq_raise("accounts: an account with legs cannot become a parent",
+                   "NEW.parent_id IS NOT NULL AND EXISTS (SELECT 1 FROM accounts_account "
+                   "WHERE id = NEW.parent_id AND version > 0)")}
+    END
+    """,
+    "DROP TRIGGER IF EXISTS accounts_account_update_check",
+    f"""
+    CREATE TRIGGER accounts_account_update_check BEFORE UPDATE ON accounts_account
+    WHEN {_SQ_LOCKED}
+    BEGIN
+        {_sq_raise("accounts: kind and currency are fixed once an account has legs",
+                   "OLD.version > 0 AND (NEW.kind IS NOT OLD.kind "
+                   "OR NEW.currency IS NOT OLD.currency)")}
+        {_sq_raise("accounts: a balance changes only by posting legs",
+                   f"{_SQ_BALANCE_MOVED} AND NEW.version <= OLD.version")}
+        {_sq_raise("accounts: the balance must equal the balance after its last leg",
+                   f"{_SQ_BALANCE_MOVED} AND NOT EXISTS (SELECT 1 FROM accounts_transaction "
+                   "WHERE account_id = NEW.id AND account_version = NEW.version "
+                   f"AND ABS(balance_after - NEW.balance) {_SQ_EQ})")}
+        {_sq_raise("accounts: the balance must include every leg of the account",
+                   f"{_SQ_BALANCE_MOVED} AND EXISTS (SELECT 1 FROM accounts_transaction "
+                   "WHERE account_id = NEW.id AND account_version = NEW.version + 1)")}
+        {_sq_raise("accounts: the balance includes an incomplete transfer",
+                   f"{_SQ_BALANCE_MOVED} AND NOT EXISTS (SELECT 1 FROM accounts_transaction l "
+                   "JOIN accounts_transfer t ON t.id = l.transfer_id "
+                   "JOIN accounts_transaction last ON last.transfer_id = t.id "
+                   "AND last.leg_index = t.leg_count "
+                   "WHERE l.account_id = NEW.id AND l.account_version = NEW.version)")}
+        {_sq_raise("accounts: an account with legs cannot become a parent",
+                   "NEW.parent_id IS NOT NULL AND NEW.parent_id IS NOT OLD.parent_id "
+                   "AND EXISTS (SELECT 1 FROM accounts_account "
+                   "WHERE id = NEW.parent_id AND version > 0)")}
+    END
+    """,
+]
+
+SQLITE_REVERSE = [stmt for stmt in MYSQL_REVERSE]
+
+_BY_VENDOR = {
+    "postgresql": (POSTGRESQL, POSTGRESQL_REVERSE),
+    "mysql": (MYSQL, MYSQL_REVERSE),
+    "sqlite": (SQLITE, SQLITE_REVERSE),
+}
+
+
+def install(schema_editor: Any) -> None:
+    """Create (or re-create) every trigger for the schema editor's database."""
+    statements = _BY_VENDOR.get(schema_editor.connection.vendor, ([], []))[0]
+    for sql in statements:
+        schema_editor.execute(sql, params=None)
+
+
+def uninstall(schema_editor: Any) -> None:
+    for sql in _BY_VENDOR.get(schema_editor.connection.vendor, ([], []))[1]:
+        schema_editor.execute(sql, params=None)
+
+
+def installed_trigger_count(connection: Any) -> int:
+    """How many of this app's triggers exist, to notice SQLite table rebuilds dropping them."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' "
+                "AND name LIKE 'accounts\\_%' ESCAPE '\\'"
+            )
+        elif connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT COUNT(*) FROM pg_trigger WHERE NOT tgisinternal "
+                "AND tgname LIKE 'accounts\\_%'"
+            )
+        elif connection.vendor == "mysql":
+            cursor.execute(
+                "SELECT COUNT(*) FROM information_schema.triggers "
+                "WHERE trigger_schema = DATABASE() AND trigger_name LIKE 'accounts\\_%'"
+            )
+        else:
+            return 0
+        return int(cursor.fetchone()[0])
+
+
+def expected_trigger_count(vendor: str) -> int:
+    return {"postgresql": 5, "mysql": 7, "sqlite": 7}.get(vendor, 0)

@@ -1,0 +1,29 @@
+"""Make the database itself refuse what would unbalance or rewrite the ledger.
+
+Installs the triggers described in :mod:`accounts.integrity` (rules T1-T5) on PostgreSQL,
+MariaDB/MySQL and SQLite: transfers and legs are append-only; each leg must be in its account's
+currency, on a leaf account, and continue its account's running balance; a transfer's legs must
+all be present and sum to zero per currency; an account's stored balance must equal its last
+leg's running balance. The SQL lives in one module, named per rule, so this file stays short.
+"""
+
+from django.db import migrations
+
+from accounts import integrity
+
+
+def install(apps, schema_editor):
+    integrity.install(schema_editor)
+
+
+def uninstall(apps, schema_editor):
+    integrity.uninstall(schema_editor)
+
+
+class Migration(migrations.Migration):
+    # MySQL cannot create triggers inside a transaction.
+    atomic = False
+
+    dependencies = [("accounts", "0001_initial")]
+
+    operations = [migrations.RunPython(install, uninstall, elidable=False)]

@@ -1,0 +1,694 @@
+"""The ledger's tables: account types, accounts, transfers and their legs.
+
+Invariants kept here and, independently, by the database (see the ``0002`` migration):
+
+* a leg (:class:`Transaction`) is signed, credit positive and debit negative, and never zero;
+* the legs of a transfer sum to zero per currency, and a transfer has at least two legs;
+* every leg records the balance of its account after it and the account's version, so the
+  balance at any moment is one indexed lookup and the stored ``Account.balance`` can be checked
+  against the last leg in O(1);
+* an account's ``balance`` is in its kind's natural sign (asset and expense are debit-normal,
+  everything else credit-normal) and never falls below ``-credit_limit``;
+* transfers and legs are append-only; history is never cascaded away.
+
+Money moves only through :mod:`accounts.facade`; nothing here writes a ledger row.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import IntegrityError, models, transaction
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Cast, Coalesce, Concat
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from mptt.managers import TreeManager
+from mptt.models import MPTTModel, TreeForeignKey
+
+from . import codes, conf, exceptions
+from .compat import check_constraint
+from .money import DECIMAL_PLACES, MAX_DIGITS, Balance
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+
+def money_field(**kwargs: Any) -> models.DecimalField:
+    return models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, **kwargs)
+
+
+class Kind(models.TextChoices):
+    """What an account is, in accounting terms; decides the sign of its balance."""
+
+    ASSET = "asset", _("Asset")
+    LIABILITY = "liability", _("Liability")
+    EQUITY = "equity", _("Equity")
+    INCOME = "income", _("Income")
+    EXPENSE = "expense", _("Expense")
+    TRADING = "trading", _("Trading")
+
+
+#: Kinds whose balance grows with debits; their leg sums are flipped to give the balance.
+DEBIT_NORMAL_KINDS = frozenset({Kind.ASSET, Kind.EXPENSE})
+
+
+def normal_sign(kind: str) -> int:
+    """Return -1 for debit-normal kinds and 1 for credit-normal ones."""
+    return -1 if kind in DEBIT_NORMAL_KINDS else 1
+
+
+class Status(models.TextChoices):
+    OPEN = "open", _("Open")
+    FROZEN = "frozen", _("Frozen")
+    CLOSED = "closed", _("Closed")
+
+
+class AccountTypeManager(TreeManager):
+    def get_by_natural_key(self, code: str) -> AccountType:
+        return self.get(code=code)
+
+
+class AccountType(MPTTModel):
+    """A node in a tree of categories (``Gift cards > Promotional``) used to group accounts."""
+
+    name = models.CharField(_("name"), max_length=128)
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    parent = TreeForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+
+    objects = AccountTypeManager()
+
+    class MPTTMeta:
+        order_insertion_by = ["name"]
+
+    class Meta:
+        verbose_name = _("account type")
+        verbose_name_plural = _("account types")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def natural_key(self) -> tuple[str]:
+        return (self.code,)
+
+
+
+
+#: Stable codes of the three core accounts; names come from settings and may change.
+SOURCE_CODE = "CORE-SOURCE"
+SALES_CODE = "CORE-SALES"
+EXPIRED_CODE = "CORE-EXPIRED"
+
+
+class AccountQuerySet(models.QuerySet["Account"]):
+    def active(self, at: datetime.datetime | None = None) -> AccountQuerySet:
+        """Open accounts inside their start/end window at ``at`` (default now)."""
+        at = at or timezone.now()
+        return self.filter(
+            Q(start_date__isnull=True) | Q(start_date__lte=at),
+            Q(end_date__isnull=True) | Q(end_date__gt=at),
+            status=Status.OPEN,
+        )
+
+    def expired(self, at: datetime.datetime | None = None) -> AccountQuerySet:
+        """Open accounts whose end date has passed at ``at`` (default now)."""
+        return self.filter(status=Status.OPEN, end_date__lte=at or timezone.now())
+
+    def with_balances(self, as_of: datetime.datetime | None = None) -> AccountQuerySet:
+        """Annotate ``rollup_balance``: the balance of each account and all its descendants.
+
+        Only descendants in the account's own currency are added (amounts in different
+        currencies are never summed); use :meth:`Account.get_balances` for the other
+        currencies. With ``as_of``, each leaf's balance is read from its last leg at or before
+        that moment. Either way it is one query, whatever the number of accounts.
+        """
+        subtree = Account.objects.filter(
+            Q(pk=OuterRef("pk"))
+            | Q(
+                tree_path__startswith=Concat(
+                    OuterRef("tree_path"),
+                    Cast(OuterRef("pk"), models.CharField()),
+                    Value("/"),
+                    output_field=models.CharField(),
+                )
+            ),
+            currency=OuterRef("currency"),
+        )
+        if as_of is None:
+            amount: Any = F("balance")
+        else:
+            amount = Coalesce(_balance_as_of_subquery(as_of), Value(Decimal(0)), output_field=money_field())
+            subtree = subtree.annotate(_leaf_balance=amount)
+            amount = F("_leaf_balance")
+        total = (
+            subtree.order_by()
+            .annotate(_group=Value(1))
+            .values("_group")
+            .annotate(total=Sum(amount))
+            .values("total")
+        )
+        return self.annotate(
+            rollup_balance=Coalesce(Subquery(total), Value(Decimal(0)), output_field=money_field())
+        )
+
+
+def _balance_as_of_subquery(as_of: datetime.datetime) -> Subquery:
+    """Balance after the last leg of ``OuterRef('pk')`` at or before ``as_of``."""
+    last_leg = Transaction.objects.filter(
+        account=OuterRef("pk"), created_at__lte=as_of
+    ).order_by("-created_at", "-account_version")
+    return Subquery(last_leg.values("balance_after")[:1], output_field=money_field())
+
+
+class AccountManager(models.Manager["Account"]):
+    def get_queryset(self) -> AccountQuerySet:
+        return AccountQuerySet(self.model, using=self._db)
+
+    def active(self, at: datetime.datetime | None = None) -> AccountQuerySet:
+        return self.get_queryset().active(at)
+
+    def expired(self, at: datetime.datetime | None = None) -> AccountQuerySet:
+        return self.get_queryset().expired(at)
+
+    def with_balances(self, as_of: datetime.datetime | None = None) -> AccountQuerySet:
+        return self.get_queryset().with_balances(as_of)
+
+    def get_by_natural_key(self, code: str) -> Account:
+        return self.get(code=code)
+
+    def get_by_code(self, text: str) -> Account:
+        """Find an account by a code as a customer might type it (case, spaces, dashes)."""
+        return self.get(code=codes.normalise(text))
+
+    # The three core accounts are found by stable code and created on first use.
+    def _core(self, code: str, name: str, kind: str) -> Account:
+        try:
+            return self.get(code=code)
+        except self.model.DoesNotExist:
+            try:
+                with transaction.atomic():
+                    return self.create(code=code, name=name, kind=kind, credit_limit=None)
+            except IntegrityError:  # created concurrently
+                return self.get(code=code)
+
+    def source(self) -> Account:
+        """The asset account money is loaded from (no credit limit)."""
+        return self._core(SOURCE_CODE, conf.source_name(), Kind.ASSET)
+
+    def sales(self) -> Account:
+        """The income account redemptions are paid into."""
+        return self._core(SALES_CODE, conf.sales_name(), Kind.INCOME)
+
+    def expired_account(self) -> Account:
+        """The income account that receives what is left in expired accounts."""
+        return self._core(EXPIRED_CODE, conf.expired_name(), Kind.INCOME)
+
+    def create_core_accounts(self) -> list[Account]:
+        return [self.source(), self.sales(), self.expired_account()]
+
+
+#: How many times a clashing generated code is drawn again before giving up.
+CODE_RETRIES_MAX = 5
+
+
+class Account(models.Model):
+    """An allocation of money, on one side of the double-entry ledger."""
+
+    name = models.CharField(_("name"), max_length=128, blank=True)
+    code = models.CharField(
+        _("code"),
+        max_length=64,
+        unique=True,
+        blank=True,
+        help_text=_("Unique; generated (unguessable, easy to read aloud) when left blank."),
+    )
+    description = models.TextField(_("description"), blank=True)
+    account_type = models.ForeignKey(
+        AccountType,
+        verbose_name=_("account type"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="accounts",
+    )
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=Kind.choices, default=Kind.LIABILITY
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    #: Ids of the ancestors, root first: ``"/"`` for a root, ``"/4/9/"`` under 9 under 4.
+    tree_path = models.CharField(max_length=255, default="/", editable=False, db_index=True)
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.OPEN
+    )
+    credit_limit = money_field(
+        verbose_name=_("credit limit"),
+        null=True,
+        blank=True,
+        default=Decimal("0.00"),
+        help_text=_("How far below zero the balance may go; empty means no limit."),
+    )
+    balance = money_field(verbose_name=_("balance"), default=Decimal("0.00"), editable=False)
+    #: Number of legs posted to this account; the version of the last leg.
+    version = models.PositiveBigIntegerField(default=0, editable=False)
+    currency = models.CharField(
+        _("currency"), max_length=3, default=conf.default_currency
+    )
+    start_date = models.DateTimeField(_("start date"), null=True, blank=True)
+    end_date = models.DateTimeField(_("end date"), null=True, blank=True)
+    primary_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("primary user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="accounts",
+    )
+    secondary_users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("secondary users"),
+        blank=True,
+        related_name="secondary_accounts",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = AccountManager()
+
+    class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        ordering = ["pk"]
+        permissions = [
+            ("spend_from_any_account", "Can spend from any account on behalf of its users"),
+            ("view_reports", "Can view ledger reports"),
+        ]
+        constraints = [
+            check_constraint(
+                Q(credit_limit__isnull=True) | Q(credit_limit__gte=0),
+                "accounts_account_credit_limit_not_negative",
+            ),
+            check_constraint(
+                Q(credit_limit__isnull=True) | Q(balance__gte=-F("credit_limit")),
+                "accounts_account_within_credit_limit",
+            ),
+            check_constraint(
+                Q(start_date__isnull=True) | Q(end_date__isnull=True) | Q(end_date__gt=F("start_date")),
+                "accounts_account_end_after_start",
+            ),
+            check_constraint(Q(version__gte=0), "accounts_account_version_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.code or f"Account #{self.pk}"
+
+    def natural_key(self) -> tuple[str]:
+        return (self.code,)
+
+    # -- saving ------------------------------------------------------------------------------
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save descriptive fields; ``balance`` and ``version`` are written only by postings.
+
+        A full save of an existing account leaves ``balance`` and ``version`` out of the UPDATE,
+        so a stale instance can never overwrite a newer balance.
+        """
+        self.tree_path = f"{self.parent.tree_path}{self.parent.pk}/" if self.parent else "/"
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in {"balance", "version", "created_at"}
+            ]
+        if self.code or not self._state.adding:
+            super().save(*args, **kwargs)
+            return
+        for attempt in range(CODE_RETRIES_MAX):
+            self.code = codes.generate()
+            try:
+                with transaction.atomic(using=kwargs.get("using")):
+                    super().save(*args, **kwargs)
+                return
+            except IntegrityError:
+                clash = type(self)._default_manager.filter(code=self.code).exists()
+                if not clash or attempt == CODE_RETRIES_MAX - 1:
+                    raise
+                self.code = ""
+
+    # -- state -------------------------------------------------------------------------------
+
+    @property
+    def normal_sign(self) -> int:
+        return normal_sign(self.kind)
+
+    @property
+    def is_debit_normal(self) -> bool:
+        return self.kind in DEBIT_NORMAL_KINDS
+
+    def is_open(self) -> bool:
+        return self.status == Status.OPEN
+
+    def is_frozen(self) -> bool:
+        return self.status == Status.FROZEN
+
+    def is_closed(self) -> bool:
+        return self.status == Status.CLOSED
+
+    def is_expired(self, at: datetime.datetime | None = None) -> bool:
+        return self.end_date is not None and self.end_date <= (at or timezone.now())
+
+    def is_not_yet_active(self, at: datetime.datetime | None = None) -> bool:
+        return self.start_date is not None and self.start_date > (at or timezone.now())
+
+    def is_active(self, at: datetime.datetime | None = None) -> bool:
+        """Whether money can move through the account now: open and inside its window."""
+        at = at or timezone.now()
+        return self.is_open() and not self.is_expired(at) and not self.is_not_yet_active(at)
+
+    @property
+    def amount_available(self) -> Decimal | None:
+        """How far the balance can still fall: balance plus credit limit (None: no limit)."""
+        if self.credit_limit is None:
+            return None
+        return self.balance + self.credit_limit
+
+    def is_debit_permitted(self, amount: Decimal) -> bool:
+        """Whether debiting ``amount`` keeps the balance within the credit limit.
+
+        A debit lowers a credit-normal balance (a gift card being spent) and raises a
+        debit-normal one (an asset receiving money), so only the former can break the limit.
+        """
+        delta = -amount * self.normal_sign
+        if delta >= 0 or self.credit_limit is None:
+            return True
+        return self.balance + delta >= -self.credit_limit
+
+    def can_be_authorised_by(self, user: AbstractBaseUser | AnonymousUser | None) -> bool:
+        """Whether ``user`` may spend from this account.
+
+        An account without users is spendable by whoever holds it (a gift card's code is the
+        authority). Otherwise the user must be its primary user, one of its secondary users,
+        or hold the ``accounts.spend_from_any_account`` permission.
+        """
+        user_pk = getattr(user, "pk", None) if user is not None else None
+        if user_pk is not None and user_pk == self.primary_user_id:
+            return True
+        if self.pk is None:  # never query the relations of an unsaved account
+            return self.primary_user_id is None
+        has_secondary = self.secondary_users.exists()
+        if self.primary_user_id is None and not has_secondary:
+            return True
+        if user_pk is None:
+            return False
+        if has_secondary and self.secondary_users.filter(pk=user_pk).exists():
+            return True
+        return bool(user.has_perm("accounts.spend_from_any_account"))  # type: ignore[union-attr]
+
+    # -- lifecycle (delegated to the facade, which locks the row) ----------------------------
+
+    def close(self, *, user: Any = None) -> None:
+        """Close the account; refused unless its balance is zero."""
+        from . import facade
+
+        facade.close_account(self, user=user)
+
+    def freeze(self, *, user: Any = None) -> None:
+        from . import facade
+
+        facade.freeze_account(self, user=user)
+
+    def thaw(self, *, user: Any = None) -> None:
+        from . import facade
+
+        facade.thaw_account(self, user=user)
+
+    # -- balances ----------------------------------------------------------------------------
+
+    def is_placeholder(self) -> bool:
+        """Whether the account has children (and so only sums them)."""
+        return self.pk is not None and self.children.exists()
+
+    def get_balance(self, as_of: datetime.datetime | None = None) -> Decimal:
+        """The balance now or ``as_of`` a moment, rolled up over children in this currency."""
+        if self.pk is None:
+            return self.balance
+        if as_of is None and not self.is_placeholder():
+            return self.balance
+        row = Account.objects.filter(pk=self.pk).with_balances(as_of).values("rollup_balance")
+        return row[0]["rollup_balance"]
+
+    def get_balances(self, as_of: datetime.datetime | None = None) -> Balance:
+        """The rolled-up balance in every currency held by this account and its descendants."""
+        if self.pk is None:
+            return Balance({self.currency: self.balance})
+        subtree = Account.objects.filter(
+            Q(pk=self.pk) | Q(tree_path__startswith=f"{self.tree_path}{self.pk}/")
+        )
+        if as_of is not None:
+            subtree = subtree.annotate(
+                _b=Coalesce(_balance_as_of_subquery(as_of), Value(Decimal(0)), output_field=money_field())
+            )
+            rows = subtree.values_list("currency", "_b")
+        else:
+            rows = subtree.values_list("currency", "balance")
+        result = Balance()
+        for currency, amount in rows:
+            result += Balance({currency: amount})
+        return result
+
+    def descendants(self) -> AccountQuerySet:
+        return Account.objects.filter(tree_path__startswith=f"{self.tree_path}{self.pk}/")
+
+
+#: The predecessor's name for an account.
+Budget = Account
+
+
+class TransferKind(models.TextChoices):
+    TRANSFER = "transfer", _("Transfer")
+    REFUND = "refund", _("Refund")
+    REVERSAL = "reversal", _("Reversal")
+    EXPIRY = "expiry", _("Expiry")
+    ENTRY = "entry", _("Entry")
+    EXCHANGE = "exchange", _("Exchange")
+
+
+class LedgerQuerySet(models.QuerySet[Any]):
+    """Ledger rows are append-only: bulk updates and deletes are refused in Python too."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise exceptions.LedgerImmutable()
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise exceptions.LedgerImmutable()
+
+    update.queryset_only = True  # type: ignore[attr-defined]
+    delete.queryset_only = True  # type: ignore[attr-defined]
+
+
+class TransferManager(models.Manager["Transfer"]):
+    def get_queryset(self) -> LedgerQuerySet:
+        return LedgerQuerySet(self.model, using=self._db)
+
+    def get_by_natural_key(self, reference: str) -> Transfer:
+        return self.get(reference=reference)
+
+    def get_by_reference(self, text: str) -> Transfer:
+        return self.get(reference=codes.normalise(text))
+
+
+class Transfer(models.Model):
+    """One movement of money: a balanced set of legs, written once and never changed."""
+
+    reference = models.CharField(_("reference"), max_length=32, unique=True, editable=False)
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=TransferKind.choices, default=TransferKind.TRANSFER
+    )
+    source = models.ForeignKey(
+        Account,
+        verbose_name=_("source"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="source_transfers",
+        help_text=_("The debited account of a two-legged transfer."),
+    )
+    destination = models.ForeignKey(
+        Account,
+        verbose_name=_("destination"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="destination_transfers",
+        help_text=_("The credited account of a two-legged transfer."),
+    )
+    #: The total debited (equal to the total credited) in ``currency``.
+    amount = money_field(verbose_name=_("amount"))
+    currency = models.CharField(_("currency"), max_length=3)
+    #: How many legs the transfer has; the database checks the entry when the last one lands.
+    leg_count = models.PositiveIntegerField(editable=False)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    #: Set only on a reversal; unique, so the database refuses a second reversal.
+    reverses = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversal",
+        editable=False,
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="transfers",
+    )
+    #: The user's name when the transfer was made; survives the user's deletion.
+    username = models.CharField(_("username"), max_length=150, blank=True)
+    merchant_reference = models.CharField(
+        _("merchant reference"), max_length=128, null=True, blank=True, db_index=True
+    )
+    description = models.TextField(_("description"), blank=True, default="")
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+
+    objects = TransferManager()
+
+    class Meta:
+        verbose_name = _("transfer")
+        verbose_name_plural = _("transfers")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            check_constraint(Q(amount__gt=0), "accounts_transfer_amount_positive"),
+            check_constraint(
+                ~Q(source=F("destination")), "accounts_transfer_source_not_destination"
+            ),
+            check_constraint(Q(leg_count__gte=2), "accounts_transfer_at_least_two_legs"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    def natural_key(self) -> tuple[str]:
+        return (self.reference,)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise exceptions.LedgerImmutable()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise exceptions.LedgerImmutable()
+
+    @property
+    def date_created(self) -> datetime.datetime:
+        """The predecessor's name for :attr:`created_at`."""
+        return self.created_at
+
+    def is_reversal(self) -> bool:
+        return self.kind == TransferKind.REVERSAL
+
+
+class Transaction(models.Model):
+    """One leg of a transfer: a signed amount on one account (credit +, debit -)."""
+
+    transfer = models.ForeignKey(
+        Transfer, verbose_name=_("transfer"), on_delete=models.PROTECT, related_name="transactions"
+    )
+    #: Position of the leg in its transfer, from 1 to ``transfer.leg_count``.
+    leg_index = models.PositiveIntegerField(editable=False)
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="transactions"
+    )
+    amount = money_field(verbose_name=_("amount"))
+    currency = models.CharField(_("currency"), max_length=3)
+    #: The account's balance (natural sign) right after this leg.
+    balance_after = money_field(verbose_name=_("balance after"))
+    #: The account's version after this leg: 1 for its first leg, then 2, 3...
+    account_version = models.PositiveBigIntegerField(editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    objects = models.Manager.from_queryset(LedgerQuerySet)()
+
+    class Meta:
+        verbose_name = _("transaction")
+        verbose_name_plural = _("transactions")
+        ordering = ["account_id", "account_version"]
+        constraints = [
+            check_constraint(~Q(amount=0), "accounts_transaction_amount_not_zero"),
+            check_constraint(Q(account_version__gte=1), "accounts_transaction_version_positive"),
+            check_constraint(Q(leg_index__gte=1), "accounts_transaction_leg_index_positive"),
+            models.UniqueConstraint(
+                fields=["transfer", "leg_index"], name="accounts_transaction_unique_leg_index"
+            ),
+            models.UniqueConstraint(
+                fields=["account", "account_version"], name="accounts_transaction_unique_version"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["account", "created_at", "account_version"],
+                name="accounts_tx_account_time",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.transfer_id}/{self.leg_index}: {self.amount} {self.currency}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise exceptions.LedgerImmutable()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise exceptions.LedgerImmutable()
+
+    @property
+    def is_credit(self) -> bool:
+        return self.amount > 0
+
+    @property
+    def is_debit(self) -> bool:
+        return self.amount < 0
+
+    @property
+    def debit(self) -> Decimal | None:
+        return -self.amount if self.amount < 0 else None
+
+    @property
+    def credit(self) -> Decimal | None:
+        return self.amount if self.amount > 0 else None
+
+
+# Keep the name checkers and tools see in one place.
+__all__ = [
+    "Account",
+    "AccountType",
+    "Budget",
+    "Kind",
+    "Status",
+    "Transaction",
+    "Transfer",
+    "TransferKind",
+    "normal_sign",
+]

@@ -63,7 +63,7 @@ sandbox: $(STAMP) ## Migrate the demo site, load demo data and serve it on 127.0
 	@if $(BIN)/python sandbox/manage.py help load_demo_data >/dev/null 2>&1; then \
 		$(BIN)/python sandbox/manage.py load_demo_data; \
 	else \
-		$(BIN)/python sandbox/manage.py shell -c "from django.contrib.auth import get_user_model; \
+		$(BIN)/python sandbox/manage.py shell --verbosity 0 -c "from django.contrib.auth import get_user_model; \
 user, _ = get_user_model().objects.get_or_create(username='admin'); \
 user.is_staff = user.is_superuser = user.is_active = True; \
 user.set_password('admin'); user.save()" && \

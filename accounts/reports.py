@@ -1,0 +1,401 @@
+"""Read-only views of the ledger: statements, trial balance, equation, ageing, P&L, checks.
+
+Each report is a fixed number of aggregate queries, whatever the number of accounts or legs,
+and never adds amounts of different currencies together. Balances are in natural sign.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, Lag
+from django.utils import timezone
+
+from .models import (
+    DEBIT_NORMAL_KINDS,
+    EXPIRED_CODE,
+    SALES_CODE,
+    SOURCE_CODE,
+    Account,
+    Kind,
+    Transaction,
+    Transfer,
+    TransferKind,
+    _balance_as_of_subquery,
+    money_field,
+)
+from .money import Balance
+
+#: Lines per statement page unless asked otherwise, and the most a page may hold.
+STATEMENT_PAGE_SIZE = 50
+STATEMENT_PAGE_SIZE_MAX = 500
+
+_SIGN = Case(
+    When(kind__in=list(DEBIT_NORMAL_KINDS), then=Value(-1)),
+    default=Value(1),
+    output_field=IntegerField(),
+)
+
+
+# -- balances as of a moment -----------------------------------------------------------------
+
+
+def _leaf_balances(as_of: datetime.datetime | None) -> Any:
+    """Leaf accounts with ``b`` = balance now or at ``as_of`` (one query when evaluated)."""
+    qs = Account.objects.filter(children__isnull=True).order_by()
+    if as_of is None:
+        return qs.annotate(b=F("balance"))
+    return qs.annotate(
+        b=Coalesce(_balance_as_of_subquery(as_of), Value(Decimal(0)), output_field=money_field())
+    )
+
+
+# -- trial balance and the accounting equation -----------------------------------------------
+
+
+@dataclass
+class TrialBalanceRow:
+    account: Account
+    debit: Decimal
+    credit: Decimal
+
+
+@dataclass
+class TrialBalance:
+    rows: list[TrialBalanceRow]
+    #: Per currency: total debits and total credits (equal when the books balance).
+    debits: Balance
+    credits: Balance
+    #: Per kind, per currency, in natural sign.
+    by_kind: dict[str, Balance]
+
+    @property
+    def is_balanced(self) -> bool:
+        return self.debits == self.credits
+
+
+def trial_balance(as_of: datetime.datetime | None = None) -> TrialBalance:
+    """Every leaf account with a debit or credit balance, totalled per currency (one query)."""
+    rows, debits, credits = [], Balance(), Balance()
+    by_kind: dict[str, Balance] = defaultdict(Balance)
+    for account in _leaf_balances(as_of).exclude(b=0).order_by("kind", "code"):
+        natural = account.b
+        leg_sum = natural * (-1 if account.kind in DEBIT_NORMAL_KINDS else 1)
+        debit = -leg_sum if leg_sum < 0 else Decimal(0)
+        credit = leg_sum if leg_sum > 0 else Decimal(0)
+        rows.append(TrialBalanceRow(account, debit, credit))
+        debits += Balance({account.currency: debit})
+        credits += Balance({account.currency: credit})
+        by_kind[account.kind] += Balance({account.currency: natural})
+    return TrialBalance(rows, debits, credits, dict(by_kind))
+
+
+@dataclass
+class Equation:
+    """assets + expenses = liabilities + equity + income + trading, per currency."""
+
+    totals: dict[str, Balance]  # kind -> Balance
+
+    def side(self, kinds: tuple[str, ...]) -> Balance:
+        return sum((self.totals.get(k, Balance()) for k in kinds), Balance())
+
+    @property
+    def left(self) -> Balance:
+        return self.side((Kind.ASSET, Kind.EXPENSE))
+
+    @property
+    def right(self) -> Balance:
+        return self.side((Kind.LIABILITY, Kind.EQUITY, Kind.INCOME, Kind.TRADING))
+
+    @property
+    def holds(self) -> bool:
+        return self.left == self.right
+
+
+def accounting_equation(as_of: datetime.datetime | None = None) -> Equation:
+    """Sum natural balances per kind and currency (one aggregate query)."""
+    totals: dict[str, Balance] = defaultdict(Balance)
+    if as_of is None:
+        rows = (
+            Account.objects.filter(children__isnull=True).order_by()
+            .values("kind", "currency").annotate(total=Sum("balance"))
+        )
+        for row in rows:
+            totals[row["kind"]] += Balance({row["currency"]: row["total"] or Decimal(0)})
+    else:
+        for account in _leaf_balances(as_of):
+            totals[account.kind] += Balance({account.currency: account.b})
+    return Equation(dict(totals))
+
+
+# -- statements ------------------------------------------------------------------------------
+
+
+@dataclass
+class StatementLine:
+    leg: Transaction
+    transfer: Transfer
+    amount: Decimal  # natural sign: positive raises the balance
+    balance: Decimal
+
+
+@dataclass
+class Statement:
+    account: Account
+    start: datetime.datetime | None
+    end: datetime.datetime | None
+    opening_balance: Decimal
+    closing_balance: Decimal
+    lines: list[StatementLine]
+    page: int
+    page_size: int
+    line_count: int
+
+    @property
+    def page_count(self) -> int:
+        return max(1, -(-self.line_count // self.page_size))
+
+
+def statement(
+    account: Account,
+    *,
+    start: datetime.datetime | None = None,
+    end: datetime.datetime | None = None,
+    page: int = 1,
+    page_size: int = STATEMENT_PAGE_SIZE,
+) -> Statement:
+    """Opening balance, lines with running balance, and closing balance for a period.
+
+    Lines come in posting order (equal timestamps keep insertion order through the account's
+    version). Opening and closing balances are indexed lookups; a page is one query.
+    """
+    page_size = max(1, min(int(page_size), STATEMENT_PAGE_SIZE_MAX))
+    page = max(1, int(page))
+    legs = Transaction.objects.filter(account=account)
+    if start is not None:
+        legs = legs.filter(created_at__gte=start)
+    if end is not None:
+        legs = legs.filter(created_at__lt=end)
+    opening = (
+        account.get_balance(as_of=start - datetime.timedelta(microseconds=1)) if start else Decimal(0)
+    )
+    closing = account.get_balance(as_of=end - datetime.timedelta(microseconds=1)) if end else None
+    count = legs.count()
+    rows = list(
+        legs.select_related("transfer").order_by("created_at", "account_version")[
+            (page - 1) * page_size : page * page_size
+        ]
+    )
+    sign = account.normal_sign
+    lines = [StatementLine(r, r.transfer, r.amount * sign, r.balance_after) for r in rows]
+    if closing is None:
+        closing = account.balance if not account.is_placeholder() else account.get_balance()
+    return Statement(account, start, end, opening, closing, lines, page, page_size, count)
+
+
+# -- verification ----------------------------------------------------------------------------
+
+
+@dataclass
+class Problem:
+    what: str
+    detail: str
+
+
+@dataclass
+class Verification:
+    problems: list[Problem] = field(default_factory=list)
+    transfers_checked: int = 0
+    accounts_checked: int = 0
+    legs_checked: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify() -> Verification:
+    """Prove the books: balanced transfers, balances equal to their legs, the equation holds.
+
+    Runs a handful of aggregate queries; differences are returned, never repaired.
+    """
+    result = Verification()
+    result.transfers_checked = Transfer.objects.count()
+    result.accounts_checked = Account.objects.count()
+    result.legs_checked = Transaction.objects.count()
+
+    unbalanced = (
+        Transaction.objects.order_by().values("transfer__reference", "currency")
+        .annotate(total=Sum("amount")).exclude(total=0)
+    )
+    for row in unbalanced:
+        result.problems.append(Problem(
+            "unbalanced transfer",
+            f"{row['transfer__reference']}: legs in {row['currency']} sum to {row['total']}",
+        ))
+    incomplete = (
+        Transfer.objects.annotate(found=Count("transactions")).exclude(found=F("leg_count"))
+        .values_list("reference", "found", "leg_count")
+    )
+    for reference, found, expected in incomplete:
+        result.problems.append(Problem(
+            "incomplete transfer", f"{reference}: {found} of {expected} legs"
+        ))
+
+    leg_sum = (
+        Transaction.objects.filter(account=OuterRef("pk")).order_by()
+        .values("account").annotate(s=Sum("amount")).values("s")
+    )
+    leg_count = (
+        Transaction.objects.filter(account=OuterRef("pk")).order_by()
+        .values("account").annotate(c=Count("pk")).values("c")
+    )
+    drift = Account.objects.annotate(
+        expected=Coalesce(Subquery(leg_sum, output_field=money_field()), Value(Decimal(0)),
+                          output_field=money_field()) * _SIGN,
+        legs=Coalesce(Subquery(leg_count, output_field=IntegerField()), Value(0)),
+    ).filter(~Q(balance=F("expected")) | ~Q(version=F("legs")))
+    for account in drift:
+        result.problems.append(Problem(
+            "balance drift",
+            f"{account.code}: stored {account.balance} (version {account.version}), "
+            f"legs give {account.expected} ({account.legs} legs)",
+        ))
+
+    running = Transaction.objects.annotate(
+        previous=Window(
+            Lag("balance_after"), partition_by=[F("account_id")],
+            order_by=F("account_version").asc(),
+        ),
+        sign=Case(When(account__kind__in=list(DEBIT_NORMAL_KINDS), then=Value(-1)),
+                  default=Value(1), output_field=IntegerField()),
+    ).values_list("account__code", "account_version", "previous", "amount", "sign",
+                  "balance_after")
+    for code, version, previous, amount, sign, after in running.iterator(chunk_size=2000):
+        expected = (previous or Decimal(0)) + amount * sign
+        if expected != after:
+            result.problems.append(Problem(
+                "running balance",
+                f"{code} version {version}: balance_after {after}, expected {expected}",
+            ))
+
+    equation = accounting_equation()
+    if not equation.holds:
+        result.problems.append(Problem(
+            "accounting equation",
+            f"assets + expenses = {equation.left!r}; liabilities + equity + income + trading "
+            f"= {equation.right!r}",
+        ))
+    return result
+
+
+# -- shop reports ----------------------------------------------------------------------------
+
+#: Buckets of the deferred income report: label and the largest number of days it holds.
+DEFERRED_BUCKETS = (("≤30 days", 30), ("≤60 days", 60), ("≤90 days", 90), (">90 days", None))
+
+
+def deferred_income(as_of: datetime.datetime | None = None) -> dict[str, Balance]:
+    """Liability balances grouped by days until expiry at ``as_of``, per currency (one query).
+
+    Buckets: expired, ≤30, ≤60, ≤90, >90 days, and open-ended (no end date).
+    """
+    at = as_of or timezone.now()
+    bucket = Case(
+        When(end_date__isnull=True, then=Value("open-ended")),
+        When(end_date__lte=at, then=Value("expired")),
+        When(end_date__lte=at + datetime.timedelta(days=30), then=Value("≤30 days")),
+        When(end_date__lte=at + datetime.timedelta(days=60), then=Value("≤60 days")),
+        When(end_date__lte=at + datetime.timedelta(days=90), then=Value("≤90 days")),
+        default=Value(">90 days"),
+    )
+    leaves = _leaf_balances(as_of).filter(kind=Kind.LIABILITY)
+    result: dict[str, Balance] = {
+        label: Balance() for label in ("expired", "≤30 days", "≤60 days", "≤90 days", ">90 days",
+                                       "open-ended")
+    }
+    if as_of is None:
+        rows = (
+            leaves.annotate(bucket=bucket).values("bucket", "currency")
+            .annotate(total=Sum("balance")).order_by()
+        )
+        for row in rows:
+            result[row["bucket"]] += Balance({row["currency"]: row["total"] or Decimal(0)})
+    else:
+        for acct in leaves.annotate(bucket=bucket):
+            result[acct.bucket] += Balance({acct.currency: acct.b})
+    return result
+
+
+@dataclass
+class ProfitAndLoss:
+    start: datetime.datetime | None
+    end: datetime.datetime | None
+    loads: dict[str, Balance]  # source account name -> amount loaded
+    redemptions: Balance
+    expiries: Balance
+    refunds: Balance
+    reversals: Balance
+
+    @property
+    def income(self) -> Balance:
+        return self.redemptions + self.expiries - self.refunds
+
+
+def profit_and_loss(
+    start: datetime.datetime | None = None, end: datetime.datetime | None = None
+) -> ProfitAndLoss:
+    """What moved in a period: loads from each source, redemptions, expiries, refunds.
+
+    Loads are transfers out of any asset account into a liability; redemptions are transfers
+    into the sales account; expiries are sweeps into the expired account; refunds and
+    reversals are counted by kind. One grouped query.
+    """
+    transfers = Transfer.objects.all()
+    if start is not None:
+        transfers = transfers.filter(created_at__gte=start)
+    if end is not None:
+        transfers = transfers.filter(created_at__lt=end)
+    category = Case(
+        When(kind=TransferKind.REVERSAL, then=Value("reversal")),
+        When(kind=TransferKind.REFUND, then=Value("refund")),
+        When(Q(kind=TransferKind.EXPIRY) | Q(destination__code=EXPIRED_CODE), then=Value("expiry")),
+        When(destination__code=SALES_CODE, then=Value("redemption")),
+        When(Q(source__kind=Kind.ASSET) & Q(destination__kind=Kind.LIABILITY), then=Value("load")),
+        default=Value("other"),
+    )
+    rows = (
+        transfers.order_by().annotate(category=category)
+        .values("category", "currency", "source__name", "source__code")
+        .annotate(total=Sum("amount", output_field=DecimalField()))
+    )
+    loads: dict[str, Balance] = defaultdict(Balance)
+    totals: dict[str, Balance] = defaultdict(Balance)
+    for row in rows:
+        amount = Balance({row["currency"]: row["total"]})
+        if row["category"] == "load":
+            loads[row["source__name"] or row["source__code"] or SOURCE_CODE] += amount
+        else:
+            totals[row["category"]] += amount
+    return ProfitAndLoss(
+        start, end, dict(loads), totals["redemption"], totals["expiry"], totals["refund"],
+        totals["reversal"],
+    )

@@ -294,6 +294,7 @@ class Account(models.Model):
         permissions = [
             ("spend_from_any_account", "Can spend from any account on behalf of its users"),
             ("view_reports", "Can view ledger reports"),
+            ("use_api", "Can use the gift-card JSON API"),
         ]
         constraints = [
             check_constraint(

@@ -27,9 +27,12 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
         value = conf.get(name)
         if value is None:
             continue
-        if isinstance(value, bool) or not isinstance(value, (Decimal, int)) or (
-            isinstance(value, Decimal) and not value.is_finite()
-        ) or value < 0:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (Decimal, int))
+            or (isinstance(value, Decimal) and not value.is_finite())
+            or value < 0
+        ):
             errors.append(
                 checks.Error(
                     f"{name} must be None or a non-negative Decimal, not {value!r}.",

@@ -19,8 +19,10 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
     "ACCOUNTS_SALES_NAME": ("Sales", "Name of the core account redemptions are paid into."),
     "ACCOUNTS_EXPIRED_NAME": ("Expired", "Name of the core account expired balances move to."),
     "ACCOUNTS_MIN_INITIAL_VALUE": (None, "Smallest amount that may be loaded or topped up."),
-    "ACCOUNTS_MAX_INITIAL_VALUE": (None, "Largest amount that may be loaded; also caps the "
-                                   "balance a top-up may reach."),
+    "ACCOUNTS_MAX_INITIAL_VALUE": (
+        None,
+        "Largest amount that may be loaded; also caps the balance a top-up may reach.",
+    ),
     "ACCOUNTS_DEFAULT_CURRENCY": ("GBP", "ISO 4217 code given to new accounts."),
 }
 

@@ -167,12 +167,15 @@ def _lock(accounts: Iterable[Account], user: Any, using: str) -> dict[int, Accou
     )
     if user is not None:
         rows = rows.annotate(
-            _has_secondary_users=Exists(through.objects.filter(account=OuterRef("pk"))),
+            _has_secondary_users=Exists(through.objects.filter(account=OuterRef("pk")))
+        )
+    if user_pk is not None:
+        rows = rows.annotate(
             _user_is_secondary=Exists(
                 through.objects.filter(account=OuterRef("pk"), user_id=user_pk)
             ),
         )
-    locked = {a.pk: a for a in rows}
+    locked: dict[int, Account] = {a.pk: a for a in rows}
     missing = [pk for pk in pks if pk not in locked]
     if missing:
         raise exceptions.AccountNotFound(f"No account with id {missing[0]}.")
@@ -336,9 +339,19 @@ def transfer(
         _check_limits(src, _new_balance(src, -amount))
         _check_limits(dst, _new_balance(dst, amount))
         new = _write(
-            legs, locked, kind=kind, amount=amount, currency=src.currency, source=src,
-            destination=dst, parent=parent, reverses=None, user=user,
-            merchant_reference=merchant_reference, description=description, using=using,
+            legs,
+            locked,
+            kind=kind,
+            amount=amount,
+            currency=src.currency,
+            source=src,
+            destination=dst,
+            parent=parent,
+            reverses=None,
+            user=user,
+            merchant_reference=merchant_reference,
+            description=description,
+            using=using,
         )
         _sync([source, destination], locked)
         return new
@@ -367,7 +380,8 @@ def refundable_amount(original: Transfer) -> Decimal:
     if original.kind == TransferKind.REVERSAL:
         return Decimal(0)
     returned = original.children.filter(
-        source=original.destination_id, destination=original.source_id,
+        source=original.destination_id,
+        destination=original.source_id,
         kind__in=[TransferKind.REFUND, TransferKind.REVERSAL],
     ).aggregate(total=Sum("amount"))["total"] or Decimal(0)
     return original.amount - returned
@@ -414,11 +428,10 @@ def reverse(
             f"Transfer {original.reference} has more than two legs; post a correcting entry."
         )
     using = _db_for(original)
+    source_pk, destination_pk = original.source_id, original.destination_id
 
     def run() -> Transfer:
-        accounts = Account.objects.using(using).filter(
-            pk__in=[original.source_id, original.destination_id]
-        )
+        accounts = Account.objects.using(using).filter(pk__in=[source_pk, destination_pk])
         locked = _lock(accounts, None, using)
         if Transfer.objects.using(using).filter(reverses=original).exists():
             raise exceptions.AlreadyReversed(
@@ -429,16 +442,25 @@ def reverse(
             raise exceptions.AlreadyReversed(
                 f"Nothing remains to reverse of transfer {original.reference}."
             )
-        src, dst = locked[original.destination_id], locked[original.source_id]
+        src, dst = locked[destination_pk], locked[source_pk]
         # Closed or frozen accounts cannot take a correction; an expired window can.
         _check_pair(src, dst, remaining, None, check_window=False)
         _check_limits(src, _new_balance(src, -remaining))
         _check_limits(dst, _new_balance(dst, remaining))
         return _write(
-            [_Leg(src, -remaining), _Leg(dst, remaining)], locked, kind=TransferKind.REVERSAL,
-            amount=remaining, currency=src.currency, source=src, destination=dst,
-            parent=original, reverses=original, user=user,
-            merchant_reference=merchant_reference, description=description, using=using,
+            [_Leg(src, -remaining), _Leg(dst, remaining)],
+            locked,
+            kind=TransferKind.REVERSAL,
+            amount=remaining,
+            currency=src.currency,
+            source=src,
+            destination=dst,
+            parent=original,
+            reverses=original,
+            user=user,
+            merchant_reference=merchant_reference,
+            description=description,
+            using=using,
         )
 
     return _in_transaction(using, run)
@@ -473,7 +495,9 @@ def post(
             raise exceptions.InvalidEntry(f"Lines must be Debit or Credit, not {line!r}.")
         _check_saved(line.account)
         validate_amount(line.amount)
-    if not any(isinstance(x, Debit) for x in lines) or not any(isinstance(x, Credit) for x in lines):
+    if not any(isinstance(x, Debit) for x in lines) or not any(
+        isinstance(x, Credit) for x in lines
+    ):
         raise exceptions.InvalidEntry("An entry needs at least one debit and one credit.")
     seen: set[int] = set()
     for line in lines:
@@ -511,11 +535,19 @@ def post(
         currency = legs[0].account.currency
         total = sum((-leg.amount for leg in debits if leg.account.currency == currency), Decimal(0))
         new = _write(
-            legs, locked, kind=kind, amount=total, currency=currency,
+            legs,
+            locked,
+            kind=kind,
+            amount=total,
+            currency=currency,
             source=debits[0].account if two_legged else None,
             destination=credits[0].account if two_legged else None,
-            parent=parent, reverses=None, user=user, merchant_reference=merchant_reference,
-            description=description, using=using,
+            parent=parent,
+            reverses=None,
+            user=user,
+            merchant_reference=merchant_reference,
+            description=description,
+            using=using,
         )
         _sync([x.account for x in lines], locked)
         return new
@@ -554,7 +586,10 @@ def exchange(
         Credit(destination_trading, destination_amount),
     ]
     return post(
-        lines, user=user, description=description, merchant_reference=merchant_reference,
+        lines,
+        user=user,
+        description=description,
+        merchant_reference=merchant_reference,
         kind=TransferKind.EXCHANGE,
     )
 
@@ -572,8 +607,11 @@ def trading_account(currency: str) -> Account:
     account, _ = Account.objects.get_or_create(
         code=f"{TRADING_PARENT_CODE}-{currency}",
         defaults={
-            "name": f"Trading {currency}", "kind": Kind.TRADING, "credit_limit": None,
-            "currency": currency, "parent": parent,
+            "name": f"Trading {currency}",
+            "kind": Kind.TRADING,
+            "credit_limit": None,
+            "currency": currency,
+            "parent": parent,
         },
     )
     return account
@@ -616,8 +654,12 @@ def create_account(
         account = Account.objects.create(**fields)
         if amount is not None:
             transfer(
-                source or Account.objects.source(), account, amount, user=None,
-                description=description or "Initial load", merchant_reference=merchant_reference,
+                source or Account.objects.source(),
+                account,
+                amount,
+                user=None,
+                description=description or "Initial load",
+                merchant_reference=merchant_reference,
             )
             account.refresh_from_db()
     return account
@@ -640,8 +682,12 @@ def top_up(
         fresh = Account.objects.select_for_update().get(pk=account.pk)
         _check_load(amount, balance_after=fresh.balance + amount)
         return transfer(
-            source or Account.objects.source(), account, amount, user=None,
-            description=description or "Top-up", merchant_reference=merchant_reference,
+            source or Account.objects.source(),
+            account,
+            amount,
+            user=None,
+            description=description or "Top-up",
+            merchant_reference=merchant_reference,
         )
 
 
@@ -712,10 +758,19 @@ def expire_account(account: Account, *, user: Any = None) -> Transfer | None:
             _check_pair(src, dst, amount, None, check_window=False)
             _check_can_post(target, timezone.now())
             swept = _write(
-                [_Leg(src, -amount), _Leg(dst, amount)], locked, kind=TransferKind.EXPIRY,
-                amount=amount, currency=acct.currency, source=src, destination=dst,
-                parent=None, reverses=None, user=user, merchant_reference=None,
-                description="Expired", using=using,
+                [_Leg(src, -amount), _Leg(dst, amount)],
+                locked,
+                kind=TransferKind.EXPIRY,
+                amount=amount,
+                currency=acct.currency,
+                source=src,
+                destination=dst,
+                parent=None,
+                reverses=None,
+                user=user,
+                merchant_reference=None,
+                description="Expired",
+                using=using,
             )
         Account.objects.using(using).filter(pk=acct.pk).update(
             status=Status.CLOSED, updated_at=timezone.now()
@@ -725,4 +780,3 @@ def expire_account(account: Account, *, user: Any = None) -> Transfer | None:
         return swept
 
     return _in_transaction(using, run)
-

@@ -34,8 +34,20 @@ from django.db import connections
 
 #: Columns of accounts_transfer other than user_id, which only the user's deletion may change.
 TRANSFER_COLUMNS = (
-    "id", "reference", "kind", "source_id", "destination_id", "amount", "currency", "leg_count",
-    "parent_id", "reverses_id", "username", "merchant_reference", "description", "created_at",
+    "id",
+    "reference",
+    "kind",
+    "source_id",
+    "destination_id",
+    "amount",
+    "currency",
+    "leg_count",
+    "parent_id",
+    "reverses_id",
+    "username",
+    "merchant_reference",
+    "description",
+    "created_at",
 )
 #: How close two SQLite amounts (stored as floating point) must be to count as equal.
 SQLITE_TOLERANCE = "0.00005"
@@ -405,7 +417,7 @@ MYSQL = [
                 IF EXISTS (SELECT currency FROM accounts_transaction
                            WHERE transfer_id = NEW.transfer_id
                            GROUP BY currency HAVING SUM(amount) <> 0) THEN
-                    {_my_raise("accounts: the legs of a transfer must sum to zero in each currency")}
+                    {_my_raise("accounts: a transfer's legs must sum to zero in each currency")}
                 END IF;
             END IF;
         END IF;
@@ -473,9 +485,12 @@ MYSQL = [
 MYSQL_REVERSE = [
     f"DROP TRIGGER IF EXISTS {name}"
     for name in (
-        "accounts_transfer_no_update", "accounts_transfer_no_delete",
-        "accounts_transaction_no_update", "accounts_transaction_no_delete",
-        "accounts_transaction_check", "accounts_account_insert_check",
+        "accounts_transfer_no_update",
+        "accounts_transfer_no_delete",
+        "accounts_transaction_no_update",
+        "accounts_transaction_no_delete",
+        "accounts_transaction_check",
+        "accounts_account_insert_check",
         "accounts_account_update_check",
     )
 ]
@@ -548,31 +563,61 @@ SQLITE = [
     CREATE TRIGGER accounts_transaction_check AFTER INSERT ON accounts_transaction
     WHEN {_SQ_LOCKED}
     BEGIN
-        {_sq_raise("accounts: leg on an account that does not exist",
-                   "NOT EXISTS (SELECT 1 FROM accounts_account WHERE id = NEW.account_id)")}
-        {_sq_raise("accounts: a leg must be in its account's currency",
-                   "NEW.currency IS NOT (SELECT currency FROM accounts_account "
-                   "WHERE id = NEW.account_id)")}
-        {_sq_raise("accounts: an account with children cannot receive legs",
-                   "EXISTS (SELECT 1 FROM accounts_account WHERE parent_id = NEW.account_id)")}
-        {_sq_raise("accounts: leg beyond its transfer's leg_count",
-                   "NEW.leg_index > COALESCE((SELECT leg_count FROM accounts_transfer "
-                   "WHERE id = NEW.transfer_id), 0)")}
-        {_sq_raise("accounts: leg version is not newer than its account",
-                   "NEW.account_version <= (SELECT version FROM accounts_account "
-                   "WHERE id = NEW.account_id)")}
-        {_sq_raise("accounts: leg skips a version of its account",
-                   f"{_SQ_PREVIOUS} IS NULL")}
-        {_sq_raise("accounts: balance_after does not follow from the previous leg",
-                   f"NOT ABS(NEW.balance_after - ({_SQ_PREVIOUS} + {_SQ_KIND_SIGN} * NEW.amount))"
-                   f" {_SQ_EQ}")}
-        {_sq_raise("accounts: transfer posted without all of its legs",
-                   f"{_SQ_LAST_LEG} AND (SELECT COUNT(*) FROM accounts_transaction "
-                   "WHERE transfer_id = NEW.transfer_id) <> NEW.leg_index")}
-        {_sq_raise("accounts: the legs of a transfer must sum to zero in each currency",
-                   f"{_SQ_LAST_LEG} AND EXISTS (SELECT 1 FROM accounts_transaction "
-                   "WHERE transfer_id = NEW.transfer_id GROUP BY currency "
-                   f"HAVING NOT ABS(SUM(amount)) {_SQ_EQ})")}
+        {
+        _sq_raise(
+            "accounts: leg on an account that does not exist",
+            "NOT EXISTS (SELECT 1 FROM accounts_account WHERE id = NEW.account_id)",
+        )
+    }
+        {
+        _sq_raise(
+            "accounts: a leg must be in its account's currency",
+            "NEW.currency IS NOT (SELECT currency FROM accounts_account WHERE id = NEW.account_id)",
+        )
+    }
+        {
+        _sq_raise(
+            "accounts: an account with children cannot receive legs",
+            "EXISTS (SELECT 1 FROM accounts_account WHERE parent_id = NEW.account_id)",
+        )
+    }
+        {
+        _sq_raise(
+            "accounts: leg beyond its transfer's leg_count",
+            "NEW.leg_index > COALESCE((SELECT leg_count FROM accounts_transfer "
+            "WHERE id = NEW.transfer_id), 0)",
+        )
+    }
+        {
+        _sq_raise(
+            "accounts: leg version is not newer than its account",
+            "NEW.account_version <= (SELECT version FROM accounts_account "
+            "WHERE id = NEW.account_id)",
+        )
+    }
+        {_sq_raise("accounts: leg skips a version of its account", f"{_SQ_PREVIOUS} IS NULL")}
+        {
+        _sq_raise(
+            "accounts: balance_after does not follow from the previous leg",
+            f"NOT ABS(NEW.balance_after - ({_SQ_PREVIOUS} + {_SQ_KIND_SIGN} * NEW.amount))"
+            f" {_SQ_EQ}",
+        )
+    }
+        {
+        _sq_raise(
+            "accounts: transfer posted without all of its legs",
+            f"{_SQ_LAST_LEG} AND (SELECT COUNT(*) FROM accounts_transaction "
+            "WHERE transfer_id = NEW.transfer_id) <> NEW.leg_index",
+        )
+    }
+        {
+        _sq_raise(
+            "accounts: the legs of a transfer must sum to zero in each currency",
+            f"{_SQ_LAST_LEG} AND EXISTS (SELECT 1 FROM accounts_transaction "
+            "WHERE transfer_id = NEW.transfer_id GROUP BY currency "
+            f"HAVING NOT ABS(SUM(amount)) {_SQ_EQ})",
+        )
+    }
     END
     """,
     # T4
@@ -581,11 +626,19 @@ SQLITE = [
     CREATE TRIGGER accounts_account_insert_check BEFORE INSERT ON accounts_account
     WHEN {_SQ_LOCKED}
     BEGIN
-        {_sq_raise("accounts: a new account starts with balance 0 and version 0",
-                   "NEW.balance <> 0 OR NEW.version <> 0")}
-        {_sq_raise("accounts: an account with legs cannot become a parent",
-                   "NEW.parent_id IS NOT NULL AND EXISTS (SELECT 1 FROM accounts_account "
-                   "WHERE id = NEW.parent_id AND version > 0)")}
+        {
+        _sq_raise(
+            "accounts: a new account starts with balance 0 and version 0",
+            "NEW.balance <> 0 OR NEW.version <> 0",
+        )
+    }
+        {
+        _sq_raise(
+            "accounts: an account with legs cannot become a parent",
+            "NEW.parent_id IS NOT NULL AND EXISTS (SELECT 1 FROM accounts_account "
+            "WHERE id = NEW.parent_id AND version > 0)",
+        )
+    }
     END
     """,
     "DROP TRIGGER IF EXISTS accounts_account_update_check",
@@ -593,28 +646,51 @@ SQLITE = [
     CREATE TRIGGER accounts_account_update_check BEFORE UPDATE ON accounts_account
     WHEN {_SQ_LOCKED}
     BEGIN
-        {_sq_raise("accounts: kind and currency are fixed once an account has legs",
-                   "OLD.version > 0 AND (NEW.kind IS NOT OLD.kind "
-                   "OR NEW.currency IS NOT OLD.currency)")}
-        {_sq_raise("accounts: a balance changes only by posting legs",
-                   f"{_SQ_BALANCE_MOVED} AND NEW.version <= OLD.version")}
-        {_sq_raise("accounts: the balance must equal the balance after its last leg",
-                   f"{_SQ_BALANCE_MOVED} AND NOT EXISTS (SELECT 1 FROM accounts_transaction "
-                   "WHERE account_id = NEW.id AND account_version = NEW.version "
-                   f"AND ABS(balance_after - NEW.balance) {_SQ_EQ})")}
-        {_sq_raise("accounts: the balance must include every leg of the account",
-                   f"{_SQ_BALANCE_MOVED} AND EXISTS (SELECT 1 FROM accounts_transaction "
-                   "WHERE account_id = NEW.id AND account_version = NEW.version + 1)")}
-        {_sq_raise("accounts: the balance includes an incomplete transfer",
-                   f"{_SQ_BALANCE_MOVED} AND NOT EXISTS (SELECT 1 FROM accounts_transaction l "
-                   "JOIN accounts_transfer t ON t.id = l.transfer_id "
-                   "JOIN accounts_transaction last ON last.transfer_id = t.id "
-                   "AND last.leg_index = t.leg_count "
-                   "WHERE l.account_id = NEW.id AND l.account_version = NEW.version)")}
-        {_sq_raise("accounts: an account with legs cannot become a parent",
-                   "NEW.parent_id IS NOT NULL AND NEW.parent_id IS NOT OLD.parent_id "
-                   "AND EXISTS (SELECT 1 FROM accounts_account "
-                   "WHERE id = NEW.parent_id AND version > 0)")}
+        {
+        _sq_raise(
+            "accounts: kind and currency are fixed once an account has legs",
+            "OLD.version > 0 AND (NEW.kind IS NOT OLD.kind OR NEW.currency IS NOT OLD.currency)",
+        )
+    }
+        {
+        _sq_raise(
+            "accounts: a balance changes only by posting legs",
+            f"{_SQ_BALANCE_MOVED} AND NEW.version <= OLD.version",
+        )
+    }
+        {
+        _sq_raise(
+            "accounts: the balance must equal the balance after its last leg",
+            f"{_SQ_BALANCE_MOVED} AND NOT EXISTS (SELECT 1 FROM accounts_transaction "
+            "WHERE account_id = NEW.id AND account_version = NEW.version "
+            f"AND ABS(balance_after - NEW.balance) {_SQ_EQ})",
+        )
+    }
+        {
+        _sq_raise(
+            "accounts: the balance must include every leg of the account",
+            f"{_SQ_BALANCE_MOVED} AND EXISTS (SELECT 1 FROM accounts_transaction "
+            "WHERE account_id = NEW.id AND account_version = NEW.version + 1)",
+        )
+    }
+        {
+        _sq_raise(
+            "accounts: the balance includes an incomplete transfer",
+            f"{_SQ_BALANCE_MOVED} AND NOT EXISTS (SELECT 1 FROM accounts_transaction l "
+            "JOIN accounts_transfer t ON t.id = l.transfer_id "
+            "JOIN accounts_transaction last ON last.transfer_id = t.id "
+            "AND last.leg_index = t.leg_count "
+            "WHERE l.account_id = NEW.id AND l.account_version = NEW.version)",
+        )
+    }
+        {
+        _sq_raise(
+            "accounts: an account with legs cannot become a parent",
+            "NEW.parent_id IS NOT NULL AND NEW.parent_id IS NOT OLD.parent_id "
+            "AND EXISTS (SELECT 1 FROM accounts_account "
+            "WHERE id = NEW.parent_id AND version > 0)",
+        )
+    }
     END
     """,
 ]

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
-from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -98,8 +98,6 @@ class AccountType(MPTTModel):
         return (self.code,)
 
 
-
-
 #: Stable codes of the three core accounts; names come from settings and may change.
 SOURCE_CODE = "CORE-SOURCE"
 SALES_CODE = "CORE-SALES"
@@ -143,7 +141,9 @@ class AccountQuerySet(models.QuerySet["Account"]):
         if as_of is None:
             amount: Any = F("balance")
         else:
-            amount = Coalesce(_balance_as_of_subquery(as_of), Value(Decimal(0)), output_field=money_field())
+            amount = Coalesce(
+                _balance_as_of_subquery(as_of), Value(Decimal(0)), output_field=money_field()
+            )
             subtree = subtree.annotate(_leaf_balance=amount)
             amount = F("_leaf_balance")
         total = (
@@ -160,9 +160,9 @@ class AccountQuerySet(models.QuerySet["Account"]):
 
 def _balance_as_of_subquery(as_of: datetime.datetime) -> Subquery:
     """Balance after the last leg of ``OuterRef('pk')`` at or before ``as_of``."""
-    last_leg = Transaction.objects.filter(
-        account=OuterRef("pk"), created_at__lte=as_of
-    ).order_by("-created_at", "-account_version")
+    last_leg = Transaction.objects.filter(account=OuterRef("pk"), created_at__lte=as_of).order_by(
+        "-created_at", "-account_version"
+    )
     return Subquery(last_leg.values("balance_after")[:1], output_field=money_field())
 
 
@@ -237,9 +237,7 @@ class Account(models.Model):
         on_delete=models.PROTECT,
         related_name="accounts",
     )
-    kind = models.CharField(
-        _("kind"), max_length=16, choices=Kind.choices, default=Kind.LIABILITY
-    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.LIABILITY)
     parent = models.ForeignKey(
         "self",
         verbose_name=_("parent"),
@@ -263,9 +261,7 @@ class Account(models.Model):
     balance = money_field(verbose_name=_("balance"), default=Decimal("0.00"), editable=False)
     #: Number of legs posted to this account; the version of the last leg.
     version = models.PositiveBigIntegerField(default=0, editable=False)
-    currency = models.CharField(
-        _("currency"), max_length=3, default=conf.default_currency
-    )
+    currency = models.CharField(_("currency"), max_length=3, default=conf.default_currency)
     start_date = models.DateTimeField(_("start date"), null=True, blank=True)
     end_date = models.DateTimeField(_("end date"), null=True, blank=True)
     primary_user = models.ForeignKey(
@@ -306,7 +302,9 @@ class Account(models.Model):
                 "accounts_account_within_credit_limit",
             ),
             check_constraint(
-                Q(start_date__isnull=True) | Q(end_date__isnull=True) | Q(end_date__gt=F("start_date")),
+                Q(start_date__isnull=True)
+                | Q(end_date__isnull=True)
+                | Q(end_date__gt=F("start_date")),
                 "accounts_account_end_after_start",
             ),
             check_constraint(Q(version__gte=0), "accounts_account_version_not_negative"),
@@ -314,9 +312,6 @@ class Account(models.Model):
 
     def __str__(self) -> str:
         return self.name or self.code or f"Account #{self.pk}"
-
-    def natural_key(self) -> tuple[str]:
-        return (self.code,)
 
     # -- saving ------------------------------------------------------------------------------
 
@@ -347,6 +342,9 @@ class Account(models.Model):
                 if not clash or attempt == CODE_RETRIES_MAX - 1:
                     raise
                 self.code = ""
+
+    def natural_key(self) -> tuple[str]:
+        return (self.code,)
 
     # -- state -------------------------------------------------------------------------------
 
@@ -447,7 +445,8 @@ class Account(models.Model):
             return self.balance
         if as_of is None and not self.is_placeholder():
             return self.balance
-        row = Account.objects.filter(pk=self.pk).with_balances(as_of).values("rollup_balance")
+        rows = Account.objects.with_balances(as_of).filter(pk=self.pk)
+        row = rows.values("rollup_balance")  # type: ignore[misc]
         return row[0]["rollup_balance"]
 
     def get_balances(self, as_of: datetime.datetime | None = None) -> Balance:
@@ -457,9 +456,12 @@ class Account(models.Model):
         subtree = Account.objects.filter(
             Q(pk=self.pk) | Q(tree_path__startswith=f"{self.tree_path}{self.pk}/")
         )
+        rows: Any
         if as_of is not None:
             subtree = subtree.annotate(
-                _b=Coalesce(_balance_as_of_subquery(as_of), Value(Decimal(0)), output_field=money_field())
+                _b=Coalesce(
+                    _balance_as_of_subquery(as_of), Value(Decimal(0)), output_field=money_field()
+                )
             )
             rows = subtree.values_list("currency", "_b")
         else:
@@ -470,7 +472,9 @@ class Account(models.Model):
         return result
 
     def descendants(self) -> AccountQuerySet:
-        return Account.objects.filter(tree_path__startswith=f"{self.tree_path}{self.pk}/")
+        return Account.objects.get_queryset().filter(
+            tree_path__startswith=f"{self.tree_path}{self.pk}/"
+        )
 
 
 #: The predecessor's name for an account.
@@ -590,9 +594,6 @@ class Transfer(models.Model):
     def __str__(self) -> str:
         return self.reference
 
-    def natural_key(self) -> tuple[str]:
-        return (self.reference,)
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise exceptions.LedgerImmutable()
@@ -600,6 +601,9 @@ class Transfer(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise exceptions.LedgerImmutable()
+
+    def natural_key(self) -> tuple[str]:
+        return (self.reference,)
 
     @property
     def date_created(self) -> datetime.datetime:

@@ -135,8 +135,10 @@ def accounting_equation(as_of: datetime.datetime | None = None) -> Equation:
     totals: dict[str, Balance] = defaultdict(Balance)
     if as_of is None:
         rows = (
-            Account.objects.filter(children__isnull=True).order_by()
-            .values("kind", "currency").annotate(total=Sum("balance"))
+            Account.objects.filter(children__isnull=True)
+            .order_by()
+            .values("kind", "currency")
+            .annotate(total=Sum("balance"))
         )
         for row in rows:
             totals[row["kind"]] += Balance({row["currency"]: row["total"] or Decimal(0)})
@@ -195,7 +197,9 @@ def statement(
     if end is not None:
         legs = legs.filter(created_at__lt=end)
     opening = (
-        account.get_balance(as_of=start - datetime.timedelta(microseconds=1)) if start else Decimal(0)
+        account.get_balance(as_of=start - datetime.timedelta(microseconds=1))
+        if start
+        else Decimal(0)
     )
     closing = account.get_balance(as_of=end - datetime.timedelta(microseconds=1)) if end else None
     count = legs.count()
@@ -243,67 +247,91 @@ def verify() -> Verification:
     result.legs_checked = Transaction.objects.count()
 
     unbalanced = (
-        Transaction.objects.order_by().values("transfer__reference", "currency")
-        .annotate(total=Sum("amount")).exclude(total=0)
+        Transaction.objects.order_by()
+        .values("transfer__reference", "currency")
+        .annotate(total=Sum("amount"))
+        .exclude(total=0)
     )
     for row in unbalanced:
-        result.problems.append(Problem(
-            "unbalanced transfer",
-            f"{row['transfer__reference']}: legs in {row['currency']} sum to {row['total']}",
-        ))
+        result.problems.append(
+            Problem(
+                "unbalanced transfer",
+                f"{row['transfer__reference']}: legs in {row['currency']} sum to {row['total']}",
+            )
+        )
     incomplete = (
-        Transfer.objects.annotate(found=Count("transactions")).exclude(found=F("leg_count"))
+        Transfer.objects.annotate(found=Count("transactions"))
+        .exclude(found=F("leg_count"))
         .values_list("reference", "found", "leg_count")
     )
     for reference, found, expected in incomplete:
-        result.problems.append(Problem(
-            "incomplete transfer", f"{reference}: {found} of {expected} legs"
-        ))
+        result.problems.append(
+            Problem("incomplete transfer", f"{reference}: {found} of {expected} legs")
+        )
 
     leg_sum = (
-        Transaction.objects.filter(account=OuterRef("pk")).order_by()
-        .values("account").annotate(s=Sum("amount")).values("s")
+        Transaction.objects.filter(account=OuterRef("pk"))
+        .order_by()
+        .values("account")
+        .annotate(s=Sum("amount"))
+        .values("s")
     )
     leg_count = (
-        Transaction.objects.filter(account=OuterRef("pk")).order_by()
-        .values("account").annotate(c=Count("pk")).values("c")
+        Transaction.objects.filter(account=OuterRef("pk"))
+        .order_by()
+        .values("account")
+        .annotate(c=Count("pk"))
+        .values("c")
     )
     drift = Account.objects.annotate(
-        expected=Coalesce(Subquery(leg_sum, output_field=money_field()), Value(Decimal(0)),
-                          output_field=money_field()) * _SIGN,
+        expected=Coalesce(
+            Subquery(leg_sum, output_field=money_field()),
+            Value(Decimal(0)),
+            output_field=money_field(),
+        )
+        * _SIGN,
         legs=Coalesce(Subquery(leg_count, output_field=IntegerField()), Value(0)),
     ).filter(~Q(balance=F("expected")) | ~Q(version=F("legs")))
     for account in drift:
-        result.problems.append(Problem(
-            "balance drift",
-            f"{account.code}: stored {account.balance} (version {account.version}), "
-            f"legs give {account.expected} ({account.legs} legs)",
-        ))
+        result.problems.append(
+            Problem(
+                "balance drift",
+                f"{account.code}: stored {account.balance} (version {account.version}), "
+                f"legs give {account.expected} ({account.legs} legs)",
+            )
+        )
 
     running = Transaction.objects.annotate(
         previous=Window(
-            Lag("balance_after"), partition_by=[F("account_id")],
+            Lag("balance_after"),
+            partition_by=[F("account_id")],
             order_by=F("account_version").asc(),
         ),
-        sign=Case(When(account__kind__in=list(DEBIT_NORMAL_KINDS), then=Value(-1)),
-                  default=Value(1), output_field=IntegerField()),
-    ).values_list("account__code", "account_version", "previous", "amount", "sign",
-                  "balance_after")
+        sign=Case(
+            When(account__kind__in=list(DEBIT_NORMAL_KINDS), then=Value(-1)),
+            default=Value(1),
+            output_field=IntegerField(),
+        ),
+    ).values_list("account__code", "account_version", "previous", "amount", "sign", "balance_after")
     for code, version, previous, amount, sign, after in running.iterator(chunk_size=2000):
         expected = (previous or Decimal(0)) + amount * sign
         if expected != after:
-            result.problems.append(Problem(
-                "running balance",
-                f"{code} version {version}: balance_after {after}, expected {expected}",
-            ))
+            result.problems.append(
+                Problem(
+                    "running balance",
+                    f"{code} version {version}: balance_after {after}, expected {expected}",
+                )
+            )
 
     equation = accounting_equation()
     if not equation.holds:
-        result.problems.append(Problem(
-            "accounting equation",
-            f"assets + expenses = {equation.left!r}; liabilities + equity + income + trading "
-            f"= {equation.right!r}",
-        ))
+        result.problems.append(
+            Problem(
+                "accounting equation",
+                f"assets + expenses = {equation.left!r}; liabilities + equity + income + trading "
+                f"= {equation.right!r}",
+            )
+        )
     return result
 
 
@@ -329,13 +357,15 @@ def deferred_income(as_of: datetime.datetime | None = None) -> dict[str, Balance
     )
     leaves = _leaf_balances(as_of).filter(kind=Kind.LIABILITY)
     result: dict[str, Balance] = {
-        label: Balance() for label in ("expired", "≤30 days", "≤60 days", "≤90 days", ">90 days",
-                                       "open-ended")
+        label: Balance()
+        for label in ("expired", "≤30 days", "≤60 days", "≤90 days", ">90 days", "open-ended")
     }
     if as_of is None:
         rows = (
-            leaves.annotate(bucket=bucket).values("bucket", "currency")
-            .annotate(total=Sum("balance")).order_by()
+            leaves.annotate(bucket=bucket)
+            .values("bucket", "currency")
+            .annotate(total=Sum("balance"))
+            .order_by()
         )
         for row in rows:
             result[row["bucket"]] += Balance({row["currency"]: row["total"] or Decimal(0)})
@@ -383,7 +413,8 @@ def profit_and_loss(
         default=Value("other"),
     )
     rows = (
-        transfers.order_by().annotate(category=category)
+        transfers.order_by()
+        .annotate(category=category)
         .values("category", "currency", "source__name", "source__code")
         .annotate(total=Sum("amount", output_field=DecimalField()))
     )
@@ -396,6 +427,11 @@ def profit_and_loss(
         else:
             totals[row["category"]] += amount
     return ProfitAndLoss(
-        start, end, dict(loads), totals["redemption"], totals["expiry"], totals["refund"],
+        start,
+        end,
+        dict(loads),
+        totals["redemption"],
+        totals["expiry"],
+        totals["refund"],
         totals["reversal"],
     )

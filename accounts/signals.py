@@ -19,14 +19,16 @@ def prepare_connection(sender: Any, connection: Any, **kwargs: Any) -> None:
     integrity.prepare_connection(connection)
 
 
-def unlock_for_fixture(sender: Any, instance: Any, raw: bool = False, using: str = "default",
-                       **kwargs: Any) -> None:
+def unlock_for_fixture(
+    sender: Any, instance: Any, raw: bool = False, using: str = "default", **kwargs: Any
+) -> None:
     """``loaddata`` saves rows as they were dumped; let that one row in past the guard."""
     if raw:
         integrity.set_unlocked(using, True)
 
 
-def relock_after_fixture(sender: Any, instance: Any, raw: bool = False, using: str = "default",
-                         **kwargs: Any) -> None:
+def relock_after_fixture(
+    sender: Any, instance: Any, raw: bool = False, using: str = "default", **kwargs: Any
+) -> None:
     if raw:
         integrity.set_unlocked(using, False)

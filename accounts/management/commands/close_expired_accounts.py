@@ -27,7 +27,9 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="List what would be swept; change nothing."
         )
         parser.add_argument(
-            "--limit", type=int, default=None,
+            "--limit",
+            type=int,
+            default=None,
             help="Sweep at most this many accounts (default: all).",
         )
         parser.add_argument(
@@ -53,7 +55,9 @@ class Command(BaseCommand):
         closed = skipped = 0
         moved: dict[str, Any] = {}
         progress = Progress(
-            len(pks), label="Closing expired accounts", stream=self.stderr._out,
+            len(pks),
+            label="Closing expired accounts",
+            stream=self.stderr._out,  # type: ignore[arg-type]
             enabled=not options["no_progress"] and len(pks) > 0,
         )
         for pk in pks:

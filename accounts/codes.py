@@ -31,3 +31,8 @@ def normalise(text: str) -> str:
     if len(compact) == CODE_LENGTH and all(ch in ALPHABET for ch in compact):
         return "-".join(compact[i : i + GROUP_SIZE] for i in range(0, CODE_LENGTH, GROUP_SIZE))
     return text.strip()
+
+
+def token(length: int) -> str:
+    """Return ``length`` random characters from :data:`ALPHABET`, without dashes."""
+    return "".join(secrets.choice(ALPHABET) for _ in range(length))

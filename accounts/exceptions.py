@@ -186,6 +186,12 @@ class InvalidTransfer(AccountException):
     http_status = 400
 
 
+class InvalidDate(InvalidTransfer):
+    """A posting may be back-dated but not dated in the future, and its date must be aware."""
+
+    code = "invalid_date"
+
+
 class InvalidEntry(InvalidTransfer):
     """An entry needs at least one debit and one credit whose totals are equal per currency."""
 

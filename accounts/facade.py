@@ -25,7 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connections, router, transaction
-from django.db.models import Case, Exists, OuterRef, Sum, Value, When
+from django.db.models import Case, Exists, OuterRef, Subquery, Sum, Value, When
 from django.utils import timezone
 
 from . import codes, conf, exceptions, money
@@ -153,7 +153,9 @@ def _is_authorised(account: Account, user: Any) -> bool:
     return bool(user.has_perm("accounts.spend_from_any_account"))
 
 
-def _lock(accounts: Iterable[Account], user: Any, using: str) -> dict[int, Account]:
+def _lock(
+    accounts: Iterable[Account], user: Any, using: str, *, last_leg_at: bool = False
+) -> dict[int, Account]:
     """Lock the accounts' rows in primary-key order and return fresh copies by pk."""
     pks = sorted({a.pk for a in accounts})
     through = Account.secondary_users.through
@@ -165,6 +167,9 @@ def _lock(accounts: Iterable[Account], user: Any, using: str) -> dict[int, Accou
         .order_by("pk")
         .annotate(_has_children=Exists(Account.objects.filter(parent=OuterRef("pk"))))
     )
+    if last_leg_at:
+        newest = Transaction.objects.filter(account=OuterRef("pk")).order_by("-account_version")
+        rows = rows.annotate(_last_leg_at=Subquery(newest.values("created_at")[:1]))
     if user is not None:
         rows = rows.annotate(
             _has_secondary_users=Exists(through.objects.filter(account=OuterRef("pk")))
@@ -219,9 +224,11 @@ def _write(
     merchant_reference: str | None,
     description: str | None,
     using: str,
+    date: datetime.datetime | None = None,
 ) -> Transfer:
     """Insert the transfer and its legs and move the balances: three statements."""
     now = timezone.now()
+    effective = date or now
     new_state: dict[int, tuple[Decimal, int]] = {}
     leg_rows = []
     for index, leg in enumerate(legs, start=1):
@@ -238,7 +245,8 @@ def _write(
                 currency=account.currency,
                 balance_after=balance,
                 account_version=version,
-                created_at=now,
+                created_at=effective,
+                backdated=_is_backdated(account, date),
             )
         )
     username = ""
@@ -273,6 +281,22 @@ def _write(
     for pk, (balance, version) in new_state.items():
         locked[pk].balance, locked[pk].version = balance, version
     return new
+
+
+def _is_backdated(account: Account, date: datetime.datetime | None) -> bool:
+    last = getattr(account, "_last_leg_at", None)
+    return date is not None and last is not None and date < last
+
+
+def _check_date(date: Any) -> datetime.datetime | None:
+    """Accept an aware datetime not in the future, for back-dating a posting."""
+    if date is None:
+        return None
+    if not isinstance(date, datetime.datetime) or timezone.is_naive(date):
+        raise exceptions.InvalidDate(f"The date must be a timezone-aware datetime, not {date!r}.")
+    if date > timezone.now():
+        raise exceptions.InvalidDate(f"A posting cannot be dated in the future ({date}).")
+    return date
 
 
 def _sync(caller_objects: Iterable[Account], locked: dict[int, Account]) -> None:
@@ -311,14 +335,17 @@ def transfer(
     user: Any = None,
     merchant_reference: str | None = None,
     description: str | None = None,
+    date: datetime.datetime | None = None,
 ) -> Transfer:
     """Move ``amount`` from ``source`` (debited) to ``destination`` (credited).
 
     With ``parent`` pointing at an earlier transfer in the opposite direction, this is a refund
     of it, capped by what remains refundable. When ``user`` is given, that user must be allowed
-    to spend from ``source``. Returns the new :class:`~accounts.models.Transfer`.
+    to spend from ``source``. ``date`` back-dates the legs (never into the future); as-of
+    balances and statements follow it. Returns the new :class:`~accounts.models.Transfer`.
     """
     amount = validate_amount(amount)
+    date = _check_date(date)
     _check_saved(source)
     _check_saved(destination)
     if source.pk == destination.pk:
@@ -328,7 +355,7 @@ def transfer(
     using = _db_for(source, destination)
 
     def run() -> Transfer:
-        locked = _lock([source, destination], user, using)
+        locked = _lock([source, destination], user, using, last_leg_at=date is not None)
         src, dst = locked[source.pk], locked[destination.pk]
         _check_pair(src, dst, amount, user)
         kind = TransferKind.TRANSFER
@@ -352,6 +379,7 @@ def transfer(
             merchant_reference=merchant_reference,
             description=description,
             using=using,
+            date=date,
         )
         _sync([source, destination], locked)
         return new
@@ -477,13 +505,16 @@ def post(
     merchant_reference: str | None = None,
     description: str | None = None,
     kind: str = TransferKind.ENTRY,
+    date: datetime.datetime | None = None,
 ) -> Transfer:
     """Post a balanced entry of debit and credit lines in one transfer.
 
     The direction of each line is explicit (:class:`Debit` or :class:`Credit`); amounts are
     always positive. Per currency, debits must equal credits. Each account may appear once.
     When ``user`` is given, they must be allowed to spend from every debited account.
+    ``date`` back-dates the entry, as for :func:`transfer`.
     """
+    date = _check_date(date)
     if not lines or len(lines) < 2:
         raise exceptions.InvalidEntry("An entry needs at least one debit and one credit.")
     if len(lines) > MAX_LEGS_PER_TRANSFER:
@@ -509,7 +540,7 @@ def post(
     using = _db_for(*(x.account for x in lines))
 
     def run() -> Transfer:
-        locked = _lock([x.account for x in lines], user, using)
+        locked = _lock([x.account for x in lines], user, using, last_leg_at=date is not None)
         now = timezone.now()
         totals: dict[str, Decimal] = {}
         legs = []
@@ -548,6 +579,7 @@ def post(
             merchant_reference=merchant_reference,
             description=description,
             using=using,
+            date=date,
         )
         _sync([x.account for x in lines], locked)
         return new
@@ -657,7 +689,7 @@ def create_account(
                 source or Account.objects.source(),
                 account,
                 amount,
-                user=None,
+                user=user,
                 description=description or "Initial load",
                 merchant_reference=merchant_reference,
             )
@@ -678,14 +710,18 @@ def top_up(
     amount = validate_amount(amount)
     _check_saved(account)
     _check_load(amount, balance_after=account.balance + amount)
-    with transaction.atomic():
-        fresh = Account.objects.select_for_update().get(pk=account.pk)
+    source = source or Account.objects.source()
+    _check_saved(source)
+    using = _db_for(account)
+    with transaction.atomic(using=using):
+        # Lock both rows in primary-key order, as transfer() does, so the two never deadlock.
+        fresh = _lock([source, account], None, using)[account.pk]
         _check_load(amount, balance_after=fresh.balance + amount)
         return transfer(
-            source or Account.objects.source(),
+            source,
             account,
             amount,
-            user=None,
+            user=user,
             description=description or "Top-up",
             merchant_reference=merchant_reference,
         )
@@ -694,8 +730,10 @@ def top_up(
 def _set_status(account: Account, status: str, allowed_from: set[str]) -> Account:
     _check_saved(account)
 
+    using = _db_for(account)
+
     def run() -> Account:
-        fresh = Account.objects.select_for_update().get(pk=account.pk)
+        fresh = _lock([account], None, using)[account.pk]  # AccountNotFound if it is gone
         if fresh.status == Status.CLOSED:
             raise exceptions.ClosedAccount(f"Account {fresh} is closed.")
         if fresh.status not in allowed_from:
@@ -709,7 +747,7 @@ def _set_status(account: Account, status: str, allowed_from: set[str]) -> Accoun
         fresh.status = status
         return fresh
 
-    fresh = _in_transaction(_db_for(account), run)
+    fresh = _in_transaction(using, run)
     account.status = fresh.status
     return fresh
 

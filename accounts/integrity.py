@@ -8,9 +8,10 @@ T1  a transfer is never updated or deleted (deleting its user may set ``user_id`
 T2  a leg is never updated or deleted;
 T3  a leg is checked when inserted: its currency is its account's, its account has no children,
     its ``leg_index`` fits the transfer's ``leg_count``, its ``account_version`` follows the
-    account's previous leg and its ``balance_after`` is the previous balance plus the amount in
-    the account's natural sign; when the transfer's last leg lands, the transfer must have all
-    its legs and they must sum to zero in every currency;
+    account's previous leg, its ``balance_after`` is the previous balance plus the amount in
+    the account's natural sign, and ``backdated`` says truly whether it predates that leg;
+    when the transfer's last leg lands, the transfer must have all its legs and they must sum
+    to zero in every currency;
 T4  an account starts at balance 0 and version 0; afterwards its stored balance may only change
     to the ``balance_after`` of its newest leg, which must belong to a complete transfer; its
     kind and currency are fixed once it has legs; an account with legs cannot get children;
@@ -168,6 +169,7 @@ POSTGRESQL = [
         legs_expected integer;
         previous numeric;
         legs_found integer;
+        previous_at timestamptz;
     BEGIN
         IF accounts_ledger_unlocked() THEN RETURN NULL; END IF;
         SELECT kind, currency, version INTO acct FROM accounts_account WHERE id = NEW.account_id;
@@ -191,11 +193,15 @@ POSTGRESQL = [
         IF NEW.account_version = 1 THEN
             previous := 0;
         ELSE
-            SELECT balance_after INTO previous FROM accounts_transaction
+            SELECT balance_after, created_at INTO previous, previous_at
+            FROM accounts_transaction
             WHERE account_id = NEW.account_id AND account_version = NEW.account_version - 1;
             IF NOT FOUND THEN
                 {_PG_RAISE} 'accounts: leg skips a version of its account';
             END IF;
+        END IF;
+        IF NEW.backdated IS DISTINCT FROM coalesce(NEW.created_at < previous_at, false) THEN
+            {_PG_RAISE} 'accounts: backdated must say whether the leg predates the one before';
         END IF;
         IF NEW.balance_after <> previous
                 + (CASE WHEN acct.kind IN ('asset', 'expense') THEN -1 ELSE 1 END) * NEW.amount THEN
@@ -372,6 +378,7 @@ MYSQL = [
         DECLARE v_version BIGINT;
         DECLARE v_legs_expected BIGINT;
         DECLARE v_previous DECIMAL(30, 8);
+        DECLARE v_previous_at DATETIME(6);
         IF {_MY_LOCKED} THEN
             SET v_kind = (SELECT kind FROM accounts_account WHERE id = NEW.account_id);
             SET v_currency = (SELECT currency FROM accounts_account WHERE id = NEW.account_id);
@@ -403,6 +410,13 @@ MYSQL = [
                 IF v_previous IS NULL THEN
                     {_my_raise("accounts: leg skips a version of its account")}
                 END IF;
+                SET v_previous_at = (
+                    SELECT created_at FROM accounts_transaction
+                    WHERE account_id = NEW.account_id
+                    AND account_version = NEW.account_version - 1);
+            END IF;
+            IF NOT (NEW.backdated <=> COALESCE(NEW.created_at < v_previous_at, 0)) THEN
+                {_my_raise("accounts: backdated must say whether the leg predates the one before")}
             END IF;
             IF NEW.balance_after <> v_previous
                     + (CASE WHEN v_kind IN ('asset', 'expense') THEN -1 ELSE 1 END) * NEW.amount
@@ -516,6 +530,11 @@ _SQ_PREVIOUS = (
     "FROM accounts_transaction WHERE account_id = NEW.account_id "
     "AND account_version = NEW.account_version - 1) END)"
 )
+_SQ_BACKDATED = (
+    "NEW.backdated IS NOT COALESCE(NEW.created_at < (SELECT created_at "
+    "FROM accounts_transaction WHERE account_id = NEW.account_id "
+    "AND account_version = NEW.account_version - 1), 0)"
+)
 _SQ_LAST_LEG = (
     "NEW.leg_index = (SELECT leg_count FROM accounts_transfer WHERE id = NEW.transfer_id)"
 )
@@ -596,6 +615,11 @@ SQLITE = [
         )
     }
         {_sq_raise("accounts: leg skips a version of its account", f"{_SQ_PREVIOUS} IS NULL")}
+        {
+        _sq_raise(
+            "accounts: backdated must say whether the leg predates the one before", _SQ_BACKDATED
+        )
+    }
         {
         _sq_raise(
             "accounts: balance_after does not follow from the previous leg",

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
-from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Cast, Coalesce, Concat
+from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from mptt.managers import TreeManager
@@ -127,16 +127,7 @@ class AccountQuerySet(models.QuerySet["Account"]):
         that moment. Either way it is one query, whatever the number of accounts.
         """
         subtree = Account.objects.filter(
-            Q(pk=OuterRef("pk"))
-            | Q(
-                tree_path__startswith=Concat(
-                    OuterRef("tree_path"),
-                    Cast(OuterRef("pk"), models.CharField()),
-                    Value("/"),
-                    output_field=models.CharField(),
-                )
-            ),
-            currency=OuterRef("currency"),
+            tree_path__startswith=OuterRef("tree_path"), currency=OuterRef("currency")
         )
         if as_of is None:
             amount: Any = F("balance")
@@ -158,12 +149,30 @@ class AccountQuerySet(models.QuerySet["Account"]):
         )
 
 
-def _balance_as_of_subquery(as_of: datetime.datetime) -> Subquery:
-    """Balance after the last leg of ``OuterRef('pk')`` at or before ``as_of``."""
-    last_leg = Transaction.objects.filter(account=OuterRef("pk"), created_at__lte=as_of).order_by(
-        "-created_at", "-account_version"
+def _balance_as_of_subquery(as_of: datetime.datetime) -> Case:
+    """Balance of ``OuterRef('pk')`` at ``as_of``, for annotating an Account queryset.
+
+    Normally the ``balance_after`` of the account's last leg at or before ``as_of``: one
+    indexed lookup. An account that has back-dated legs has running balances that are not in
+    date order, so its balance is the sum of its legs up to ``as_of`` instead.
+    """
+    legs = Transaction.objects.filter(account=OuterRef("pk"))
+    upto = legs.filter(created_at__lte=as_of)
+    last = upto.order_by("-created_at", "-account_version").values("balance_after")[:1]
+    summed = upto.order_by().values("account").annotate(total=Sum("amount")).values("total")
+    sign = Case(
+        When(kind__in=list(DEBIT_NORMAL_KINDS), then=Value(-1)),
+        default=Value(1),
+        output_field=models.IntegerField(),
     )
-    return Subquery(last_leg.values("balance_after")[:1], output_field=money_field())
+    return Case(
+        When(
+            Exists(legs.filter(backdated=True)),
+            then=Subquery(summed, output_field=money_field()) * sign,
+        ),
+        default=Subquery(last, output_field=money_field()),
+        output_field=money_field(),
+    )
 
 
 class AccountManager(models.Manager["Account"]):
@@ -210,7 +219,24 @@ class AccountManager(models.Manager["Account"]):
         return self._core(EXPIRED_CODE, conf.expired_name(), Kind.INCOME)
 
     def create_core_accounts(self) -> list[Account]:
-        return [self.source(), self.sales(), self.expired_account()]
+        """Create the core accounts, or rename them to follow the settings (run by migrate)."""
+        core = [self.source(), self.sales(), self.expired_account()]
+        for account, name in zip(core, [conf.source_name(), conf.sales_name(), conf.expired_name()]):
+            if account.name != name:
+                self.filter(pk=account.pk).update(name=name)
+                account.name = name
+        return core
+
+
+#: Characters of one level's token in ``Account.tree_path``, and the longest path (about 23
+#: levels deep); a deeper tree is refused.
+TREE_TOKEN_LENGTH = 10
+TREE_PATH_LENGTH_MAX = 255
+
+
+def new_tree_path() -> str:
+    """The tree path of a new root account."""
+    return f"/{codes.token(TREE_TOKEN_LENGTH)}/"
 
 
 #: How many times a clashing generated code is drawn again before giving up.
@@ -246,8 +272,12 @@ class Account(models.Model):
         on_delete=models.PROTECT,
         related_name="children",
     )
-    #: Ids of the ancestors, root first: ``"/"`` for a root, ``"/4/9/"`` under 9 under 4.
-    tree_path = models.CharField(max_length=255, default="/", editable=False, db_index=True)
+    #: The account's place in the tree: one random node token per level, root first, ending
+    #: with its own (``"/K3M9XD2HT4/P7QW2N5BXR/"``). Its subtree is every account whose path
+    #: starts with this one, so a roll-up is one indexed prefix match, with no string building.
+    tree_path = models.CharField(
+        max_length=TREE_PATH_LENGTH_MAX, default=new_tree_path, editable=False, db_index=True
+    )
     status = models.CharField(
         _("status"), max_length=8, choices=Status.choices, default=Status.OPEN
     )
@@ -321,7 +351,14 @@ class Account(models.Model):
         A full save of an existing account leaves ``balance`` and ``version`` out of the UPDATE,
         so a stale instance can never overwrite a newer balance.
         """
-        self.tree_path = f"{self.parent.tree_path}{self.parent.pk}/" if self.parent else "/"
+        limit = self.credit_limit
+        if isinstance(limit, (Decimal, int)) and (limit < 0 or self.balance < -limit):
+            # The database refuses it too; this gives the caller the domain error first.
+            raise exceptions.InvalidCreditLimit(
+                f"Account {self} cannot have a credit limit of {limit} with a balance of "
+                f"{self.balance}; use None (no limit) or an amount of at least {max(-self.balance, 0)}."
+            )
+        moved_from = self._place_in_tree()
         if not self._state.adding and kwargs.get("update_fields") is None:
             kwargs["update_fields"] = [
                 f.name
@@ -330,6 +367,8 @@ class Account(models.Model):
             ]
         if self.code or not self._state.adding:
             super().save(*args, **kwargs)
+            if moved_from:
+                self._move_descendants(moved_from)
             return
         for attempt in range(CODE_RETRIES_MAX):
             self.code = codes.generate()
@@ -345,6 +384,34 @@ class Account(models.Model):
 
     def natural_key(self) -> tuple[str]:
         return (self.code,)
+
+    def _place_in_tree(self) -> str | None:
+        """Set ``tree_path`` under the parent; return the old path if the account moved."""
+        own = (self.tree_path or new_tree_path()).rstrip("/").rsplit("/", 1)[-1]
+        if self.parent_id is not None and self.parent is not None:
+            if self.parent.tree_path.startswith(self.tree_path) and not self._state.adding:
+                raise ValueError(f"Account {self} cannot be placed under its own descendant.")
+            expected = f"{self.parent.tree_path}{own}/"
+        else:
+            expected = f"/{own}/"
+        if len(expected) > TREE_PATH_LENGTH_MAX:
+            raise ValueError(f"The account tree may be at most {expected.count('/') - 2} deep.")
+        old, self.tree_path = self.tree_path, expected
+        return old if old != expected and not self._state.adding else None
+
+    def _move_descendants(self, old_path: str) -> None:
+        moved = list(Account.objects.filter(tree_path__startswith=old_path).exclude(pk=self.pk))
+        for account in moved:
+            account.tree_path = self.tree_path + account.tree_path[len(old_path) :]
+        Account.objects.bulk_update(moved, ["tree_path"])
+
+    @property
+    def depth(self) -> int:
+        """0 for a root account, 1 for its children, and so on."""
+        return self.tree_path.count("/") - 2
+
+    def is_descendant_of(self, other: Account) -> bool:
+        return self.pk != other.pk and self.tree_path.startswith(other.tree_path)
 
     # -- state -------------------------------------------------------------------------------
 
@@ -453,9 +520,7 @@ class Account(models.Model):
         """The rolled-up balance in every currency held by this account and its descendants."""
         if self.pk is None:
             return Balance({self.currency: self.balance})
-        subtree = Account.objects.filter(
-            Q(pk=self.pk) | Q(tree_path__startswith=f"{self.tree_path}{self.pk}/")
-        )
+        subtree = Account.objects.filter(tree_path__startswith=self.tree_path)
         rows: Any
         if as_of is not None:
             subtree = subtree.annotate(
@@ -472,8 +537,10 @@ class Account(models.Model):
         return result
 
     def descendants(self) -> AccountQuerySet:
-        return Account.objects.get_queryset().filter(
-            tree_path__startswith=f"{self.tree_path}{self.pk}/"
+        return (
+            Account.objects.get_queryset()
+            .filter(tree_path__startswith=self.tree_path)
+            .exclude(pk=self.pk)
         )
 
 
@@ -631,7 +698,11 @@ class Transaction(models.Model):
     balance_after = money_field(verbose_name=_("balance after"))
     #: The account's version after this leg: 1 for its first leg, then 2, 3...
     account_version = models.PositiveBigIntegerField(editable=False)
+    #: When the leg takes effect: the posting's time, or the earlier date it was back-dated to.
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    #: True when the leg is dated before the account's previous leg. Such accounts answer
+    #: as-of questions by summing legs; all others by one lookup of ``balance_after``.
+    backdated = models.BooleanField(_("back-dated"), default=False, editable=False)
 
     objects = models.Manager.from_queryset(LedgerQuerySet)()
 
@@ -654,7 +725,8 @@ class Transaction(models.Model):
             models.Index(
                 fields=["account", "created_at", "account_version"],
                 name="accounts_tx_account_time",
-            )
+            ),
+            models.Index(fields=["account", "backdated"], name="accounts_tx_backdated"),
         ]
 
     def __str__(self) -> str:
@@ -697,3 +769,28 @@ __all__ = [
     "TransferKind",
     "normal_sign",
 ]
+
+
+class LookupThrottle(models.Model):
+    """Failed code and reference lookups of one API client, to stop codes being guessed.
+
+    One row per client (``user:<pk>`` or ``ip:<address>``), kept in the database so that the
+    count survives restarts and is shared by every process. The rules and limits live in
+    :mod:`accounts.api.throttle`; staff lift a block in the admin.
+    """
+
+    client = models.CharField(_("client"), max_length=64, unique=True)
+    window_started_at = models.DateTimeField(_("window started"), null=True, blank=True)
+    window_failures = models.PositiveIntegerField(_("failures in window"), default=0)
+    total_failures = models.PositiveIntegerField(_("failures since last lifted"), default=0)
+    last_failure_at = models.DateTimeField(_("last failure"), null=True, blank=True)
+    cooled_off_until = models.DateTimeField(_("cooling off until"), null=True, blank=True)
+    blocked_at = models.DateTimeField(_("blocked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API lookup throttle")
+        verbose_name_plural = _("API lookup throttles")
+        ordering = ["client"]
+
+    def __str__(self) -> str:
+        return self.client

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import migrations, models
 
 import accounts.conf
+import accounts.models
 from accounts.compat import check_constraint
 
 
@@ -48,7 +49,7 @@ class Migration(migrations.Migration):
                 ('code', models.CharField(blank=True, help_text='Unique; generated (unguessable, easy to read aloud) when left blank.', max_length=64, unique=True, verbose_name='code')),
                 ('description', models.TextField(blank=True, verbose_name='description')),
                 ('kind', models.CharField(choices=[('asset', 'Asset'), ('liability', 'Liability'), ('equity', 'Equity'), ('income', 'Income'), ('expense', 'Expense'), ('trading', 'Trading')], default='liability', max_length=16, verbose_name='kind')),
-                ('tree_path', models.CharField(db_index=True, default='/', editable=False, max_length=255)),
+                ('tree_path', models.CharField(db_index=True, default=accounts.models.new_tree_path, editable=False, max_length=255)),
                 ('status', models.CharField(choices=[('open', 'Open'), ('frozen', 'Frozen'), ('closed', 'Closed')], default='open', max_length=8, verbose_name='status')),
                 ('credit_limit', models.DecimalField(blank=True, decimal_places=4, default=Decimal('0.00'), help_text='How far below zero the balance may go; empty means no limit.', max_digits=20, null=True, verbose_name='credit limit')),
                 ('balance', models.DecimalField(decimal_places=4, default=Decimal('0.00'), editable=False, max_digits=20, verbose_name='balance')),
@@ -105,6 +106,10 @@ class Migration(migrations.Migration):
                 ('balance_after', models.DecimalField(decimal_places=4, max_digits=20, verbose_name='balance after')),
                 ('account_version', models.PositiveBigIntegerField(editable=False)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
+                (
+                    "backdated",
+                    models.BooleanField(default=False, editable=False, verbose_name="back-dated"),
+                ),
                 ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='transactions', to='accounts.account', verbose_name='account')),
                 ('transfer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='transactions', to='accounts.transfer', verbose_name='transfer')),
             ],
@@ -145,6 +150,10 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name='transaction',
             index=models.Index(fields=['account', 'created_at', 'account_version'], name='accounts_tx_account_time'),
+        ),
+        migrations.AddIndex(
+            model_name='transaction',
+            index=models.Index(fields=['account', 'backdated'], name='accounts_tx_backdated'),
         ),
         migrations.AddConstraint(
             model_name='transaction',

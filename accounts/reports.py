@@ -209,7 +209,20 @@ def statement(
         ]
     )
     sign = account.normal_sign
-    lines = [StatementLine(r, r.transfer, r.amount * sign, r.balance_after) for r in rows]
+    if rows and Transaction.objects.filter(account=account, backdated=True).exists():
+        # Running balances were stored in posting order; rebuild them in date order.
+        first = rows[0]
+        before = Transaction.objects.filter(account=account).filter(
+            Q(created_at__lt=first.created_at)
+            | Q(created_at=first.created_at, account_version__lt=first.account_version)
+        )
+        running = (before.aggregate(total=Sum("amount"))["total"] or Decimal(0)) * sign
+        lines = []
+        for r in rows:
+            running += r.amount * sign
+            lines.append(StatementLine(r, r.transfer, r.amount * sign, running))
+    else:
+        lines = [StatementLine(r, r.transfer, r.amount * sign, r.balance_after) for r in rows]
     if closing is None:
         closing = account.balance if not account.is_placeholder() else account.get_balance()
     return Statement(account, start, end, opening, closing, lines, page, page_size, count)

@@ -25,7 +25,8 @@ def test_backdated_legs_give_correct_as_of_balances_and_statement_order(source):
     with pytest.raises(exceptions.InvalidDate):
         facade.transfer(source, a, Decimal("5"), date=now + datetime.timedelta(days=1))
     st = reports.statement(a)
-    assert [l.amount for l in st.lines] == [5, 10, 20]
+    assert [line.amount for line in st.lines] == [5, 10, 20]
+    assert [line.balance for line in st.lines] == [5, 15, 35]
 
 
 def test_tree_paths_roll_up_per_currency_without_string_building(source):

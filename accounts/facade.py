@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import connections, router, transaction
+from django.db import DatabaseError, OperationalError, connections, router, transaction
 from django.db.models import Case, Exists, OuterRef, Subquery, Sum, Value, When
 from django.utils import timezone
 
@@ -308,12 +308,39 @@ def _sync(caller_objects: Iterable[Account], locked: dict[int, Account]) -> None
             obj.status = fresh.status
 
 
+#: Attempts at a posting whose transaction the database aborted to stay serialisable
+#: (SQLSTATE 40001/40P01, MySQL deadlock 1213), as CockroachDB requires of its clients.
+RETRY_ATTEMPTS_MAX = 3
+_RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+_RETRYABLE_MYSQL_ERRNOS = frozenset({1213})
+
+
+def _is_retryable(error: DatabaseError) -> bool:
+    cause = error.__cause__
+    sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+    if sqlstate in _RETRYABLE_SQLSTATES:
+        return True
+    args: tuple[Any, ...] = tuple(getattr(cause, "args", ()))
+    return bool(args) and args[0] in _RETRYABLE_MYSQL_ERRNOS
+
+
 def _in_transaction(using: str, func: Any) -> Any:
-    """Run ``func`` in the caller's transaction if there is one, else in a new one."""
+    """Run ``func`` in the caller's transaction if there is one, else in a new one.
+
+    In a transaction of our own, a serialisation failure or deadlock reported by the database
+    retries the whole posting: nothing has been committed and ``func`` has no other side
+    effects. Inside the caller's transaction the error is theirs to handle.
+    """
     if connections[using].in_atomic_block:
         return func()
-    with transaction.atomic(using=using):
-        return func()
+    for attempt in range(1, RETRY_ATTEMPTS_MAX + 1):
+        try:
+            with transaction.atomic(using=using):
+                return func()
+        except OperationalError as error:
+            if attempt == RETRY_ATTEMPTS_MAX or not _is_retryable(error):
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
 
 def _db_for(*objs: Any) -> str:

@@ -634,23 +634,33 @@ def exchange(
     _check_saved(destination)
     if source.currency == destination.currency:
         raise exceptions.InvalidEntry("An exchange needs accounts in two different currencies.")
-    source_trading = trading_account(source.currency)
-    destination_trading = trading_account(destination.currency)
-    lines: list[Debit | Credit] = [
-        Credit(source, source_amount) if source.is_debit_normal else Debit(source, source_amount),
-        Debit(source_trading, source_amount),
-        Debit(destination, destination_amount)
-        if destination.is_debit_normal
-        else Credit(destination, destination_amount),
-        Credit(destination_trading, destination_amount),
-    ]
-    return post(
-        lines,
-        user=user,
-        description=description,
-        merchant_reference=merchant_reference,
-        kind=TransferKind.EXCHANGE,
-    )
+
+    # Trading accounts created on first use must vanish with a refused exchange: create them in
+    # a savepoint with the posting (inside the retried transaction when the facade owns it).
+    def run() -> Transfer:
+        with transaction.atomic(using=using):
+            source_trading = trading_account(source.currency)
+            destination_trading = trading_account(destination.currency)
+            lines: list[Debit | Credit] = [
+                Credit(source, source_amount)
+                if source.is_debit_normal
+                else Debit(source, source_amount),
+                Debit(source_trading, source_amount),
+                Debit(destination, destination_amount)
+                if destination.is_debit_normal
+                else Credit(destination, destination_amount),
+                Credit(destination_trading, destination_amount),
+            ]
+            return post(
+                lines,
+                user=user,
+                description=description,
+                merchant_reference=merchant_reference,
+                kind=TransferKind.EXCHANGE,
+            )
+
+    using = _db_for(source, destination)
+    return _in_transaction(using, run)
 
 
 #: Code of the placeholder that holds one trading account per currency.

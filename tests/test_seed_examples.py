@@ -35,7 +35,10 @@ def test_transfer_and_reverse_as_the_seed_shows(user, staff):
     unlimited = Account.objects.create(credit_limit=None)
     user_account = Account.objects.create(primary_user=user)
     t = facade.transfer(
-        source=unlimited, destination=user_account, amount=Decimal("10.00"), user=staff,
+        source=unlimited,
+        destination=user_account,
+        amount=Decimal("10.00"),
+        user=staff,
         description="Welcome credit",
     )
     assert isinstance(t, Transfer)
@@ -43,7 +46,10 @@ def test_transfer_and_reverse_as_the_seed_shows(user, staff):
     assert t.amount == Decimal("10.00") and t.user == staff and t.username == staff.username
     assert user_account.balance == Decimal("10.00")
     assert unlimited.balance == Decimal("-10.00")
-    assert sorted(t.transactions.values_list("amount", flat=True)) == [Decimal("-10"), Decimal("10")]
+    assert sorted(t.transactions.values_list("amount", flat=True)) == [
+        Decimal("-10"),
+        Decimal("10"),
+    ]
     r = facade.reverse(t, user=staff, description="Just an example")
     assert r.parent == t
     user_account.refresh_from_db()
@@ -86,7 +92,9 @@ def test_gift_card_shop_balances_its_books():
     card = Account.objects.create(name="Card", end_date=timezone.now() + datetime.timedelta(days=1))
     facade.transfer(source, card, Decimal("100"))
     facade.transfer(card, sales, Decimal("30"))
-    Account.objects.filter(pk=card.pk).update(end_date=timezone.now() - datetime.timedelta(seconds=1))
+    Account.objects.filter(pk=card.pk).update(
+        end_date=timezone.now() - datetime.timedelta(seconds=1)
+    )
     card.refresh_from_db()
     facade.expire_account(card)
     for acct in (source, sales, expired, card):

@@ -1,0 +1,60 @@
+"""URLs of the staff dashboard, namespaced ``accounts_dashboard``."""
+
+from django.urls import URLPattern, path
+
+from . import report_views, views
+
+app_name = "accounts_dashboard"
+
+urlpatterns: list[URLPattern] = [
+    path("", views.IndexView.as_view(), name="index"),
+    # accounts
+    path("accounts/", views.AccountListView.as_view(), name="account_list"),
+    path("accounts/new/", views.AccountCreateView.as_view(), name="account_create"),
+    path("accounts/<int:pk>/", views.AccountDetailView.as_view(), name="account_detail"),
+    path(
+        "accounts/<int:pk>/statement.csv",
+        views.AccountStatementCsvView.as_view(),
+        name="account_statement_csv",
+    ),
+    path("accounts/<int:pk>/edit/", views.AccountEditView.as_view(), name="account_edit"),
+    path("accounts/<int:pk>/top-up/", views.AccountTopUpView.as_view(), name="account_top_up"),
+    path(
+        "accounts/<int:pk>/withdraw/",
+        views.AccountWithdrawView.as_view(),
+        name="account_withdraw",
+    ),
+    path("accounts/<int:pk>/freeze/", views.AccountFreezeView.as_view(), name="account_freeze"),
+    path("accounts/<int:pk>/thaw/", views.AccountThawView.as_view(), name="account_thaw"),
+    path("accounts/<int:pk>/close/", views.AccountCloseView.as_view(), name="account_close"),
+    # transfers
+    path("transfers/", views.TransferListView.as_view(), name="transfer_list"),
+    path(
+        "transfers/<str:reference>/",
+        views.TransferDetailView.as_view(),
+        name="transfer_detail",
+    ),
+    path(
+        "transfers/<str:reference>/reverse/",
+        views.TransferReverseView.as_view(),
+        name="transfer_reverse",
+    ),
+    path(
+        "transfers/<str:reference>/refund/",
+        views.TransferRefundView.as_view(),
+        name="transfer_refund",
+    ),
+    # reports
+    path("reports/", report_views.ReportListView.as_view(), name="report_list"),
+]
+
+for slug, name, view in (
+    ("trial-balance", "report_trial_balance", report_views.TrialBalanceView),
+    ("account-tree", "report_account_tree", report_views.AccountTreeView),
+    ("deferred-income", "report_deferred_income", report_views.DeferredIncomeView),
+    ("profit-and-loss", "report_profit_and_loss", report_views.ProfitAndLossView),
+):
+    urlpatterns += [
+        path(f"reports/{slug}/", view.as_view(), name=name),
+        path(f"reports/{slug}.csv", view.as_view(as_csv=True), name=f"{name}_csv"),
+    ]

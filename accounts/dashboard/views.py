@@ -1,0 +1,544 @@
+"""Pages and actions of the staff dashboard: accounts and transfers.
+
+Every page needs an active member of staff holding the model permission the view names. Every
+action is a POST (so Django's CSRF protection applies), moves money only through
+:mod:`accounts.facade`, and passes the member of staff as ``user`` so the transfer records who
+made it. Refusals come back as :class:`~accounts.exceptions.AccountException` and are shown
+with their message; nothing is written when one is raised.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.views import View
+from django.views.generic import DetailView, FormView, ListView, UpdateView
+
+from accounts import codes, exceptions, facade, reports
+from accounts.exceptions import AccountException
+from accounts.models import Account, Status, Transaction, Transfer, TransferKind
+from accounts.money import format_amount
+
+from . import charts
+from .common import (
+    PAGE_SIZE,
+    StaffPermissionRequiredMixin,
+    csv_amount,
+    csv_response,
+    record_action,
+    report_form_errors,
+)
+from .forms import (
+    AccountCreateForm,
+    AccountEditForm,
+    AccountFilterForm,
+    PeriodForm,
+    RefundForm,
+    ReverseForm,
+    TopUpForm,
+    TransferFilterForm,
+    WithdrawForm,
+    day_end,
+    day_start,
+)
+
+#: Lines per page of an account's statement on its page.
+STATEMENT_PAGE_SIZE = 25
+#: What "expiring soon" means in the account list filter.
+EXPIRING_SOON_DAYS = 30
+
+
+def _page_number(text: str | None) -> int:
+    try:
+        return max(1, int(text or 1))
+    except ValueError:
+        return 1
+
+
+def _safe_filename(text: str, fallback: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "", text) or fallback
+
+
+def _money(amount: Decimal | None, currency: str) -> str:
+    return f"{format_amount(amount, currency)} {currency}"
+
+
+class IndexView(StaffPermissionRequiredMixin, View):
+    """Send staff to the first section they may open."""
+
+    permission_required: tuple[str, ...] = ()
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        for permission, name in (
+            ("accounts.view_account", "account_list"),
+            ("accounts.view_transfer", "transfer_list"),
+            ("accounts.view_reports", "report_list"),
+        ):
+            if request.user.has_perm(permission):
+                return redirect(f"accounts_dashboard:{name}")
+        raise PermissionDenied
+
+
+# -- accounts --------------------------------------------------------------------------------
+
+
+def _user_lookups(prefix: str, text: str) -> Q:
+    """Match the user behind ``prefix`` by username or e-mail address, whatever the user model."""
+    model = get_user_model()
+    query = Q(**{f"{prefix}__{model.USERNAME_FIELD}__icontains": text})
+    email = model.get_email_field_name()
+    if any(f.name == email for f in model._meta.get_fields()):
+        query |= Q(**{f"{prefix}__{email}__icontains": text})
+    return query
+
+
+class AccountListView(StaffPermissionRequiredMixin, ListView):
+    permission_required = "accounts.view_account"
+    template_name = "accounts/dashboard/account_list.html"
+    context_object_name = "accounts"
+    paginate_by = PAGE_SIZE
+
+    def get_queryset(self) -> QuerySet[Account]:
+        accounts = Account.objects.select_related("account_type", "primary_user").order_by("pk")
+        self.filter_form = AccountFilterForm(self.request.GET or None)
+        if not self.filter_form.is_valid():
+            return accounts
+        data = self.filter_form.cleaned_data
+        text = data["q"].strip()
+        if text:
+            accounts = accounts.filter(
+                Q(name__icontains=text)
+                | Q(code__icontains=text)
+                | Q(code=codes.normalise(text))
+                | _user_lookups("primary_user", text)
+            )
+        if data["status"]:
+            accounts = accounts.filter(status=data["status"])
+        if data["kind"]:
+            accounts = accounts.filter(kind=data["kind"])
+        if data["account_type"]:
+            accounts = accounts.filter(account_type=data["account_type"])
+        if data["currency"]:
+            accounts = accounts.filter(currency=data["currency"])
+        if data["expiring"]:
+            now = timezone.now()
+            accounts = accounts.filter(
+                status=Status.OPEN,
+                end_date__gt=now,
+                end_date__lte=now + datetime.timedelta(days=EXPIRING_SOON_DAYS),
+            )
+        return accounts
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["filter_form"] = self.filter_form
+        return context
+
+
+class AccountDetailView(StaffPermissionRequiredMixin, DetailView):
+    """Balance, dates, users, a chart of the balance, and the statement, one page at a time."""
+
+    permission_required = "accounts.view_account"
+    template_name = "accounts/dashboard/account_detail.html"
+    context_object_name = "account"
+    queryset = Account.objects.select_related("account_type", "primary_user", "parent")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        account: Account = self.object
+        period = PeriodForm(self.request.GET or None)
+        start, end = period.bounds() if period.is_valid() else (None, None)
+        statement = reports.statement(
+            account,
+            start=start,
+            end=end,
+            page=_page_number(self.request.GET.get("page")),
+            page_size=STATEMENT_PAGE_SIZE,
+        )
+        context.update(
+            balance=account.get_balance(),
+            chart=charts.account_balance_chart(account),
+            statement=statement,
+            period_form=period,
+            secondary_users=list(account.secondary_users.all()),
+            children=list(account.children.order_by("code")[:PAGE_SIZE]),
+            top_up_form=TopUpForm(),
+            withdraw_form=WithdrawForm(),
+        )
+        return context
+
+
+class AccountStatementCsvView(StaffPermissionRequiredMixin, View):
+    """The whole statement for the chosen period, read a page of legs at a time."""
+
+    permission_required = "accounts.view_account"
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponseBase:
+        account = get_object_or_404(Account, pk=pk)
+        period = PeriodForm(request.GET or None)
+        start, end = period.bounds() if period.is_valid() else (None, None)
+        currency = account.currency
+
+        def rows() -> Iterator[list[Any]]:
+            page = 1
+            while True:
+                statement = reports.statement(
+                    account,
+                    start=start,
+                    end=end,
+                    page=page,
+                    page_size=reports.STATEMENT_PAGE_SIZE_MAX,
+                )
+                for line in statement.lines:
+                    yield [
+                        line.leg.created_at,
+                        line.transfer.reference,
+                        line.transfer.get_kind_display(),
+                        line.transfer.description,
+                        csv_amount(line.amount, currency),
+                        csv_amount(line.balance, currency),
+                        currency,
+                    ]
+                if page >= statement.page_count:
+                    return
+                page += 1
+
+        name = _safe_filename(account.code, str(account.pk))
+        return csv_response(
+            f"statement-{name}.csv",
+            ["date", "reference", "kind", "description", "amount", "balance", "currency"],
+            rows(),
+        )
+
+
+class AccountCreateView(StaffPermissionRequiredMixin, FormView):
+    """Create an account and load its opening balance in one atomic step."""
+
+    permission_required = "accounts.add_account"
+    template_name = "accounts/dashboard/account_form.html"
+    form_class = AccountCreateForm
+    extra_context = {"title": "New account"}
+
+    def form_valid(self, form: AccountCreateForm) -> HttpResponse:
+        data = form.cleaned_data
+        amount = data["amount"]
+        fields = form.account_fields()
+        # create_account() gives its ``description`` to the load, so the account's own is set
+        # in the same transaction, right after.
+        account_description = fields.pop("description")
+        try:
+            with transaction.atomic():
+                # If the load is refused, the new account is rolled back with it.
+                account = facade.create_account(
+                    amount=amount,
+                    source=data["source"] if amount is not None else None,
+                    user=self.request.user,
+                    description="Opening balance",
+                    **fields,
+                )
+                if account_description:
+                    account.description = account_description
+                    account.save(update_fields=["description", "updated_at"])
+        except AccountException as exc:
+            form.add_error(None, exc.message)
+            return self.form_invalid(form)
+        except IntegrityError:
+            form.add_error("code", "Another account took this code meanwhile; try again.")
+            return self.form_invalid(form)
+        done = f"Created account {account}"
+        if amount is not None:
+            done += f" with an opening balance of {_money(amount, account.currency)}"
+        record_action(self.request, account, f"{done} (dashboard).", added=True)
+        messages.success(self.request, f"{done}.")
+        return redirect("accounts_dashboard:account_detail", pk=account.pk)
+
+
+class AccountEditView(StaffPermissionRequiredMixin, UpdateView):
+    """Edit the descriptive fields and the credit limit."""
+
+    permission_required = "accounts.change_account"
+    template_name = "accounts/dashboard/account_form.html"
+    form_class = AccountEditForm
+    model = Account
+    context_object_name = "account"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["title"] = f"Edit {self.object}"
+        return context
+
+    def form_valid(self, form: AccountEditForm) -> HttpResponse:  # type: ignore[override]
+        fields = ["name", "description", "account_type", "end_date", "credit_limit"]
+        with transaction.atomic():
+            # Lock the row so no posting moves the balance between this check and the save.
+            locked = Account.objects.select_for_update().get(pk=self.object.pk)
+            acceptable = form.check_credit_limit(locked.balance, locked.currency)
+            if acceptable:
+                account = form.save(commit=False)
+                account.credit_limit = form.cleaned_data["credit_limit"]
+                account.save(update_fields=[*fields, "updated_at"])
+        if not acceptable:
+            return self.form_invalid(form)
+        changed = [name for name in fields if name in form.changed_data]
+        if locked.credit_limit != account.credit_limit:
+            changed.append("credit_limit")
+        what = ", ".join(name.replace("_", " ") for name in changed) or "nothing"
+        record_action(self.request, account, f"Edited {what} (dashboard).")
+        messages.success(self.request, f"Saved account {account}.")
+        return redirect("accounts_dashboard:account_detail", pk=account.pk)
+
+
+class AccountActionView(StaffPermissionRequiredMixin, View):
+    """A POST that changes one account, then returns to its page with a message."""
+
+    permission_required = "accounts.change_account"
+    http_method_names = ["post"]
+    form_class: type[forms.Form] | None = None
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        account = get_object_or_404(Account, pk=pk)
+        form = self.form_class(request.POST) if self.form_class is not None else None
+        if form is not None and not form.is_valid():
+            report_form_errors(request, form)
+        else:
+            try:
+                done = self.act(account, form)
+            except AccountException as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, done)
+        return redirect("accounts_dashboard:account_detail", pk=account.pk)
+
+    def act(self, account: Account, form: Any) -> str:
+        raise NotImplementedError
+
+
+class AccountTopUpView(AccountActionView):
+    form_class = TopUpForm
+
+    def act(self, account: Account, form: TopUpForm) -> str:
+        amount = form.cleaned_data["amount"]
+        made = facade.top_up(
+            account,
+            amount,
+            user=self.request.user,
+            description=form.cleaned_data["description"] or None,
+        )
+        return (
+            f"Topped up {_money(amount, account.currency)} (transfer {made.reference}); "
+            f"the balance is now {_money(account.balance, account.currency)}."
+        )
+
+
+class AccountWithdrawView(AccountActionView):
+    """Pay money out of the account into another, the sales account unless told otherwise.
+
+    The member of staff is the ``user`` of the transfer, so the facade's one authorisation rule
+    applies: an account with users can only be spent from by one of them or by someone holding
+    ``accounts.spend_from_any_account``.
+    """
+
+    form_class = WithdrawForm
+
+    def act(self, account: Account, form: WithdrawForm) -> str:
+        amount = form.cleaned_data["amount"]
+        destination = form.cleaned_data["destination"]
+        made = facade.transfer(
+            account,
+            destination,
+            amount,
+            user=self.request.user,
+            description=form.cleaned_data["description"] or "Withdrawal",
+        )
+        return (
+            f"Withdrew {_money(amount, account.currency)} to {destination} "
+            f"(transfer {made.reference}); the balance is now "
+            f"{_money(account.balance, account.currency)}."
+        )
+
+
+class AccountStatusView(AccountActionView):
+    """Freeze, thaw or close through the facade, which locks the row and checks the rules."""
+
+    change: Any = None
+    done = ""
+
+    def act(self, account: Account, form: None) -> str:
+        self.change(account, user=self.request.user)
+        record_action(self.request, account, f"{self.done.capitalize()} (dashboard).")
+        return f"Account {account} {self.done}."
+
+
+class AccountFreezeView(AccountStatusView):
+    change = staticmethod(facade.freeze_account)
+    done = "frozen"
+
+
+class AccountThawView(AccountStatusView):
+    change = staticmethod(facade.thaw_account)
+    done = "thawed"
+
+
+class AccountCloseView(AccountStatusView):
+    change = staticmethod(facade.close_account)
+    done = "closed"
+
+
+# -- transfers -------------------------------------------------------------------------------
+
+
+class TransferListView(StaffPermissionRequiredMixin, ListView):
+    permission_required = "accounts.view_transfer"
+    template_name = "accounts/dashboard/transfer_list.html"
+    context_object_name = "transfers"
+    paginate_by = PAGE_SIZE
+
+    def get_queryset(self) -> QuerySet[Transfer]:
+        transfers = Transfer.objects.select_related("source", "destination").order_by(
+            "-created_at", "-pk"
+        )
+        self.filter_form = TransferFilterForm(self.request.GET or None)
+        if not self.filter_form.is_valid():
+            return transfers
+        data = self.filter_form.cleaned_data
+        reference = data["reference"].strip()
+        if reference:
+            transfers = transfers.filter(
+                Q(reference=codes.normalise(reference))
+                | Q(reference__icontains=reference)
+                | Q(merchant_reference=reference)
+            )
+        code = data["account"].strip()
+        if code:
+            legs = Transaction.objects.filter(
+                Q(account__code=codes.normalise(code)) | Q(account__code__iexact=code),
+                transfer=OuterRef("pk"),
+            )
+            transfers = transfers.filter(Exists(legs))
+        who = data["user"].strip()
+        if who:
+            transfers = transfers.filter(Q(username__icontains=who) | _user_lookups("user", who))
+        if data["date_from"]:
+            transfers = transfers.filter(created_at__gte=day_start(data["date_from"]))
+        if data["date_to"]:
+            transfers = transfers.filter(created_at__lt=day_end(data["date_to"]))
+        return transfers
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["filter_form"] = self.filter_form
+        return context
+
+
+def _get_transfer(reference: str) -> Transfer:
+    related = Transfer.objects.select_related("source", "destination", "parent", "user")
+    try:
+        return related.get(reference=codes.normalise(reference))
+    except Transfer.DoesNotExist:
+        raise Http404("No transfer has this reference.") from None
+
+
+def can_be_corrected(transfer: Transfer, refundable: Decimal) -> bool:
+    """Whether a reversal or refund of ``transfer`` is worth offering."""
+    return (
+        transfer.kind != TransferKind.REVERSAL
+        and transfer.source_id is not None
+        and transfer.destination_id is not None
+        and refundable > 0
+    )
+
+
+class TransferDetailView(StaffPermissionRequiredMixin, DetailView):
+    """A transfer, its legs, its parent and children, and what remains refundable."""
+
+    permission_required = "accounts.view_transfer"
+    template_name = "accounts/dashboard/transfer_detail.html"
+    context_object_name = "transfer"
+
+    def get_object(self, queryset: Any = None) -> Transfer:
+        return _get_transfer(self.kwargs["reference"])
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        made: Transfer = self.object
+        refundable = facade.refundable_amount(made)
+        context.update(
+            legs=list(made.transactions.select_related("account").order_by("leg_index")),
+            parent_rows=[made.parent] if made.parent is not None else [],
+            children=list(made.children.select_related("source", "destination").order_by("pk")),
+            refundable=refundable,
+            can_correct=can_be_corrected(made, refundable),
+            refund_form=RefundForm(initial={"amount": format_amount(refundable, made.currency)}),
+            reverse_form=ReverseForm(),
+        )
+        return context
+
+
+class TransferActionView(StaffPermissionRequiredMixin, View):
+    """A POST that corrects one transfer, then returns to its page with a message."""
+
+    permission_required = "accounts.add_transfer"
+    http_method_names = ["post"]
+    form_class: type[forms.Form] = ReverseForm
+
+    def post(self, request: HttpRequest, reference: str) -> HttpResponse:
+        original = _get_transfer(reference)
+        form = self.form_class(request.POST)
+        if not form.is_valid():
+            report_form_errors(request, form)
+        else:
+            try:
+                done = self.act(original, form)
+            except AccountException as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, done)
+        return redirect("accounts_dashboard:transfer_detail", reference=original.reference)
+
+    def act(self, original: Transfer, form: Any) -> str:
+        raise NotImplementedError
+
+
+class TransferReverseView(TransferActionView):
+    form_class = ReverseForm
+
+    def act(self, original: Transfer, form: ReverseForm) -> str:
+        made = facade.reverse(
+            original,
+            user=self.request.user,
+            description=form.cleaned_data["description"] or f"Reversal of {original.reference}",
+        )
+        return f"Reversed {_money(made.amount, made.currency)} as transfer {made.reference}."
+
+
+class TransferRefundView(TransferActionView):
+    form_class = RefundForm
+
+    def act(self, original: Transfer, form: RefundForm) -> str:
+        if original.source is None or original.destination is None:
+            raise exceptions.InvalidTransfer(
+                f"Transfer {original.reference} has more than two legs; post a correcting entry."
+            )
+        amount = form.cleaned_data["amount"]
+        made = facade.transfer(
+            original.destination,
+            original.source,
+            amount,
+            parent=original,
+            user=self.request.user,
+            description=form.cleaned_data["description"] or f"Refund of {original.reference}",
+        )
+        return f"Refunded {_money(amount, made.currency)} as transfer {made.reference}."

@@ -198,6 +198,12 @@ def _new_balance(account: Account, signed_amount: Decimal) -> Decimal:
 
 
 def _check_limits(account: Account, new_balance: Decimal) -> None:
+    if abs(new_balance) > MAX_AMOUNT:
+        # Otherwise the database would fail with an overflow error instead of a refusal.
+        raise exceptions.AmountTooLarge(
+            f"The balance of account {account} would reach {new_balance}, "
+            "more than the ledger's columns hold."
+        )
     if new_balance >= account.balance or account.credit_limit is None:
         return
     if new_balance < -account.credit_limit:

@@ -221,7 +221,8 @@ class AccountManager(models.Manager["Account"]):
     def create_core_accounts(self) -> list[Account]:
         """Create the core accounts, or rename them to follow the settings (run by migrate)."""
         core = [self.source(), self.sales(), self.expired_account()]
-        for account, name in zip(core, [conf.source_name(), conf.sales_name(), conf.expired_name()]):
+        names = [conf.source_name(), conf.sales_name(), conf.expired_name()]
+        for account, name in zip(core, names):
             if account.name != name:
                 self.filter(pk=account.pk).update(name=name)
                 account.name = name
@@ -356,7 +357,7 @@ class Account(models.Model):
             # The database refuses it too; this gives the caller the domain error first.
             raise exceptions.InvalidCreditLimit(
                 f"Account {self} cannot have a credit limit of {limit} with a balance of "
-                f"{self.balance}; use None (no limit) or an amount of at least {max(-self.balance, 0)}."
+                f"{self.balance}; use None (no limit) or at least {max(-self.balance, 0)}."
             )
         moved_from = self._place_in_tree()
         if not self._state.adding and kwargs.get("update_fields") is None:

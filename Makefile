@@ -58,17 +58,9 @@ install: $(STAMP) ## Create the virtualenv if missing; install the package with 
 test: $(STAMP) ## Run the test suite on the database DATABASE_URL names (SQLite when unset)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-sandbox: $(STAMP) ## Migrate the demo site, load demo data and serve it on 127.0.0.1:8000
+sandbox: $(STAMP) ## Migrate the demo site, load demo data (once) and serve it on 127.0.0.1:8000
 	$(BIN)/python sandbox/manage.py migrate --noinput
-	@if $(BIN)/python sandbox/manage.py help load_demo_data >/dev/null 2>&1; then \
-		$(BIN)/python sandbox/manage.py load_demo_data; \
-	else \
-		$(BIN)/python sandbox/manage.py shell --verbosity 0 -c "from django.contrib.auth import get_user_model; \
-user, _ = get_user_model().objects.get_or_create(username='admin'); \
-user.is_staff = user.is_superuser = user.is_active = True; \
-user.set_password('admin'); user.save()" && \
-		echo "Log in at http://127.0.0.1:8000/admin/ as admin / admin"; \
-	fi
+	$(BIN)/python sandbox/manage.py load_demo_data
 	$(BIN)/python sandbox/manage.py runserver 127.0.0.1:8000
 
 lint: $(VENV)/.installed-lint ## Check style and formatting with ruff

@@ -4,6 +4,7 @@ DATABASE_URL overrides the default SQLite file ``sandbox/db.sqlite3``, exactly a
 """
 
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -24,6 +25,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "mptt",
     "accounts",
+    # The demo data (no models): the load_demo_data command that `make sandbox` runs.
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -73,7 +76,11 @@ STATIC_URL = "static/"
 
 LOGIN_URL = "admin:login"
 
-# The three core accounts the app creates on migrate.
-ACCOUNTS_SOURCE_NAME = "Bank"
-ACCOUNTS_SALES_NAME = "Sales"
-ACCOUNTS_EXPIRED_NAME = "Expired"
+# The three core accounts the app creates on migrate. The shop's source of money is its till
+# (the shared house in the demo data has a "Bank" of its own).
+ACCOUNTS_SOURCE_NAME = "Shop till"
+ACCOUNTS_SALES_NAME = "Shop sales"
+ACCOUNTS_EXPIRED_NAME = "Expired gift cards"
+# Loads and top-ups from the dashboard and the API must lie between these amounts.
+ACCOUNTS_MIN_INITIAL_VALUE = Decimal("5.00")
+ACCOUNTS_MAX_INITIAL_VALUE = Decimal("500.00")

@@ -16,9 +16,17 @@ def optional_include(prefix: str, module: str) -> list[URLPattern | URLResolver]
     return [path(prefix, include(module))] if found else []
 
 
+dashboard_urls = optional_include("dashboard/", "accounts.dashboard.urls")
+api_urls = optional_include("api/", "accounts.api.urls")
+
+home = TemplateView.as_view(
+    template_name="home.html",
+    extra_context={"has_dashboard": bool(dashboard_urls), "has_api": bool(api_urls)},
+)
+
 urlpatterns: list[URLPattern | URLResolver] = [
-    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("", home, name="home"),
     path("admin/", admin.site.urls),
-    *optional_include("dashboard/", "accounts.dashboard.urls"),
-    *optional_include("api/", "accounts.api.urls"),
+    *dashboard_urls,
+    *api_urls,
 ]

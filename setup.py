@@ -50,6 +50,9 @@ setup(
             "pytest-django>=4.7",
             "factory-boy>=3.3",
             "dj-database-url>=2.1",
+            # Fuzzing the JSON API against its OpenAPI document (tests/test_api_fuzz.py).
+            "schemathesis>=4.0",
+            "hypothesis>=6.130",
         ],
         "lint": [
             "ruff>=0.5",

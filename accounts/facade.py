@@ -729,7 +729,7 @@ def create_account(
         account = Account.objects.create(**fields)
         if amount is not None:
             transfer(
-                source or Account.objects.source(),
+                source or Account.objects.source(currency=account.currency),
                 account,
                 amount,
                 user=user,
@@ -753,7 +753,7 @@ def top_up(
     amount = validate_amount(amount)
     _check_saved(account)
     _check_load(amount, balance_after=account.balance + amount)
-    source = source or Account.objects.source()
+    source = source or Account.objects.source(currency=account.currency)
     _check_saved(source)
     using = _db_for(account)
     with transaction.atomic(using=using):
@@ -818,7 +818,7 @@ def expire_account(account: Account, *, user: Any = None) -> Transfer | None:
     :class:`~accounts.exceptions.AccountNotEmpty` is raised and the account stays open.
     """
     _check_saved(account)
-    expired = Account.objects.expired_account()
+    expired = Account.objects.expired_account(currency=account.currency)
     using = _db_for(account)
 
     def run() -> Transfer | None:

@@ -196,27 +196,41 @@ class AccountManager(models.Manager["Account"]):
         return self.get(code=codes.normalise(text))
 
     # The three core accounts are found by stable code and created on first use.
-    def _core(self, code: str, name: str, kind: str) -> Account:
+    def _core(self, code: str, name: str, kind: str, currency: str | None = None) -> Account:
+        """The core account ``code``, or its sibling for another ``currency``.
+
+        The core accounts hold the currency that was the default when they were created; money
+        in any other currency goes to a sibling coded ``<code>-<currency>``, created on first
+        use, because one account never mixes currencies.
+        """
+        account = self._get_or_create_core(code, name=name, kind=kind)
+        if currency is None or currency == account.currency:
+            return account
+        return self._get_or_create_core(
+            f"{code}-{currency}", name=f"{name} {currency}", kind=kind, currency=currency
+        )
+
+    def _get_or_create_core(self, code: str, **fields: Any) -> Account:
         try:
             return self.get(code=code)
         except self.model.DoesNotExist:
             try:
                 with transaction.atomic():
-                    return self.create(code=code, name=name, kind=kind, credit_limit=None)
+                    return self.create(code=code, credit_limit=None, **fields)
             except IntegrityError:  # created concurrently
                 return self.get(code=code)
 
-    def source(self) -> Account:
+    def source(self, currency: str | None = None) -> Account:
         """The asset account money is loaded from (no credit limit)."""
-        return self._core(SOURCE_CODE, conf.source_name(), Kind.ASSET)
+        return self._core(SOURCE_CODE, conf.source_name(), Kind.ASSET, currency)
 
-    def sales(self) -> Account:
+    def sales(self, currency: str | None = None) -> Account:
         """The income account redemptions are paid into."""
-        return self._core(SALES_CODE, conf.sales_name(), Kind.INCOME)
+        return self._core(SALES_CODE, conf.sales_name(), Kind.INCOME, currency)
 
-    def expired_account(self) -> Account:
+    def expired_account(self, currency: str | None = None) -> Account:
         """The income account that receives what is left in expired accounts."""
-        return self._core(EXPIRED_CODE, conf.expired_name(), Kind.INCOME)
+        return self._core(EXPIRED_CODE, conf.expired_name(), Kind.INCOME, currency)
 
     def create_core_accounts(self) -> list[Account]:
         """Create the core accounts, or rename them to follow the settings (run by migrate)."""

@@ -122,15 +122,17 @@ def test_the_summary_says_what_was_closed_and_moved(source):
     assert "skipped 0" in out
 
 
-def test_an_expired_account_in_another_currency_is_skipped_and_reported():
+def test_an_expired_account_in_another_currency_is_swept_to_the_expired_account_of_that_currency():
     euro_source = AccountFactory(credit_limit=None, kind="asset", currency="EUR")
     euro_card = card_holding(euro_source, Decimal("4.00"), currency="EUR")
     let_expire(euro_card)
-    Account.objects.expired_account()  # GBP: a euro balance cannot be swept into it
-    out, err = sweep()
+    out, _ = sweep()
     euro_card.refresh_from_db()
-    assert euro_card.is_open() and euro_card.balance == Decimal("4.00")
-    assert "skipped 1" in out and euro_card.code in err
+    assert euro_card.is_closed() and euro_card.balance == 0
+    euro_expired = Account.objects.expired_account(currency="EUR")
+    assert euro_expired.code == "CORE-EXPIRED-EUR" and euro_expired.balance == Decimal("4.00")
+    assert Account.objects.expired_account().balance == 0
+    assert "skipped 0" in out
 
 
 def test_an_overdrawn_expired_account_is_skipped_and_reported(source):

@@ -692,17 +692,32 @@ def test_loads_are_bounded_by_the_min_and_max_settings(unchanged):
 @pytest.mark.parametrize(
     ("fields", "error"),
     [
-        ({"currency": "EUR"}, exceptions.CurrencyMismatch),
         ({"status": Status.FROZEN}, exceptions.FrozenAccount),
         ({"end_date": timezone.now() - days(1)}, exceptions.AccountExpired),
     ],
-    ids=["currency", "frozen", "expired"],
+    ids=["frozen", "expired"],
 )
 def test_a_refused_load_leaves_no_account_behind(unchanged, fields, error):
     accounts_before = Account.objects.count()
     with unchanged(), pytest.raises(error):
         facade.create_account(amount=TEN, name="Left behind?", **fields)
     assert Account.objects.count() == accounts_before
+
+
+def test_a_load_in_another_currency_than_its_source_leaves_no_account_behind(unchanged):
+    gbp_source = Account.objects.source()
+    accounts_before = Account.objects.count()
+    with unchanged(), pytest.raises(exceptions.CurrencyMismatch):
+        facade.create_account(amount=TEN, source=gbp_source, currency="EUR")
+    assert Account.objects.count() == accounts_before
+
+
+def test_a_load_without_a_source_comes_from_the_source_of_its_currency():
+    card = facade.create_account(amount=TEN, currency="EUR")
+    assert card.balance == TEN
+    eur_source = Account.objects.source(currency="EUR")
+    assert eur_source.currency == "EUR" and eur_source.code == "CORE-SOURCE-EUR"
+    assert Account.objects.source().currency == "GBP"
 
 
 def test_a_load_from_an_empty_limited_source_leaves_no_account_behind(account, unchanged):

@@ -407,12 +407,12 @@ class ProfitAndLoss:
     loads: dict[str, Balance]  # source account name -> amount loaded
     redemptions: Balance
     expiries: Balance
-    refunds: Balance
-    reversals: Balance
+    refunds: Balance  # paid back out of an income account (sales, expired)
+    reversals: Balance  # likewise
 
     @property
     def income(self) -> Balance:
-        return self.redemptions + self.expiries - self.refunds
+        return self.redemptions + self.expiries - self.refunds - self.reversals
 
 
 def profit_and_loss(
@@ -422,7 +422,8 @@ def profit_and_loss(
 
     Loads are transfers out of any asset account into a liability; redemptions are transfers
     into the sales account; expiries are sweeps into the expired account; refunds and
-    reversals are counted by kind. One grouped query.
+    reversals are those paid back out of an income account, which give income back (a reversed
+    load is not income). One grouped query.
     """
     transfers = Transfer.objects.all()
     if start is not None:
@@ -430,8 +431,9 @@ def profit_and_loss(
     if end is not None:
         transfers = transfers.filter(created_at__lt=end)
     category = Case(
-        When(kind=TransferKind.REVERSAL, then=Value("reversal")),
-        When(kind=TransferKind.REFUND, then=Value("refund")),
+        When(Q(kind=TransferKind.REVERSAL) & Q(source__kind=Kind.INCOME), then=Value("reversal")),
+        When(Q(kind=TransferKind.REFUND) & Q(source__kind=Kind.INCOME), then=Value("refund")),
+        When(kind__in=[TransferKind.REVERSAL, TransferKind.REFUND], then=Value("other")),
         When(Q(kind=TransferKind.EXPIRY) | Q(destination__code=EXPIRED_CODE), then=Value("expiry")),
         When(destination__code=SALES_CODE, then=Value("redemption")),
         When(Q(source__kind=Kind.ASSET) & Q(destination__kind=Kind.LIABILITY), then=Value("load")),

@@ -142,16 +142,42 @@ def test_a_credit_limit_cannot_be_set_through_the_api(client, auth):
     assert error_of(response) == "unknown_field"
 
 
-def test_creating_an_account_in_a_currency_the_source_does_not_hold_leaves_nothing(
-    client, auth, unchanged
-):
-    Account.objects.source()
+def test_cards_are_issued_only_in_currencies_the_ledger_has_a_source_for(client, auth, unchanged):
     before = Account.objects.count()
     with unchanged():
         response = post(client, "accounts", {"amount": "5.00", "currency": "EUR"}, auth=auth)
     assert response.status_code == 422
-    assert error_of(response) == "currency_mismatch"
+    assert error_of(response) == "currency_not_offered"
     assert Account.objects.count() == before
+
+
+def test_a_card_in_another_offered_currency_loads_from_that_currencys_source(client, auth):
+    euro_source = Account.objects.source(currency="EUR")
+    response = post(client, "accounts", {"amount": "5.00", "currency": "EUR"}, auth=auth)
+    assert response.status_code == 201
+    body = response.json()
+    assert body["account"]["currency"] == "EUR"
+    assert body["transfer"]["source"] == euro_source.code
+
+
+def test_a_card_in_another_currency_is_redeemed_and_refunded_in_that_currency(client, auth):
+    Account.objects.source(currency="EUR")
+    card = facade.create_account(amount=Decimal("30.00"), currency="EUR")
+    response = post(client, "redemptions", {"code": card.code, "amount": "10.00"}, auth=auth)
+    assert response.status_code == 201
+    redemption = response.json()
+    assert redemption["currency"] == "EUR"
+    assert Account.objects.get(code=redemption["destination"]).currency == "EUR"
+    refund = post(
+        client,
+        "transfer-refunds",
+        {"amount": "4.00"},
+        auth=auth,
+        kwargs={"reference": redemption["reference"]},
+    )
+    assert refund.status_code == 201
+    card.refresh_from_db()
+    assert card.balance == Decimal("24.00")
 
 
 @pytest.mark.parametrize(

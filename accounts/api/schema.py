@@ -68,9 +68,9 @@ _RESPONSES: dict[str, Any] = {
         "The body is not `application/json` (`unsupported_media_type`)."
     ),
     "Unprocessable": _error(
-        "A business rule refuses the request: amount outside the load limits, currency "
-        "mismatch, not a redemption (`amount_out_of_range`, `currency_mismatch`, "
-        "`not_a_redemption`, ...)."
+        "A business rule refuses the request: amount outside the load limits, a currency "
+        "the ledger does not offer, not a redemption (`amount_out_of_range`, "
+        "`currency_not_offered`, `not_a_redemption`, ...)."
     ),
     "TooManyRequests": _error(
         f"More than {throttle.FAILURES_BEFORE_COOL_OFF - 1} failed lookups within "
@@ -286,7 +286,8 @@ _SCHEMAS: dict[str, Any] = {
             "currency": {
                 "type": "string",
                 "pattern": "^[A-Z]{3}$",
-                "description": "ISO 4217; defaults to ACCOUNTS_DEFAULT_CURRENCY.",
+                "description": "ISO 4217; defaults to ACCOUNTS_DEFAULT_CURRENCY. Other "
+                "currencies need a source account in that currency.",
             },
             "end_date": {
                 "type": "string",

@@ -28,8 +28,16 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse as url_reverse
 from django.views.decorators.csrf import csrf_exempt
 
-from .. import codes, exceptions, facade, money
-from ..models import Account, Kind, Transaction, Transfer, TransferKind
+from .. import codes, conf, exceptions, facade, money
+from ..models import (
+    SALES_CODE,
+    SOURCE_CODE,
+    Account,
+    Kind,
+    Transaction,
+    Transfer,
+    TransferKind,
+)
 from . import schema, throttle
 from .http import (
     CODE_TEXT_LENGTH_MAX,
@@ -117,6 +125,28 @@ def is_card(account: Account | None) -> bool:
         and account.kind == Kind.LIABILITY
         and bool(_GENERATED_CODE_RE.fullmatch(account.code))
     )
+
+
+def is_sales_account(account: Account, currency: str) -> bool:
+    """Whether ``account`` is the core sales account (or its sibling) for ``currency``."""
+    return account.currency == currency and account.code in {
+        SALES_CODE,
+        f"{SALES_CODE}-{currency}",
+    }
+
+
+def is_currency_offered(currency: str) -> bool:
+    """Whether cards may be issued in ``currency``: the default, or one with a source account.
+
+    Checked so that API callers cannot fill the chart of accounts with core accounts for
+    every three-letter code they can think of; staff open a currency by creating its source
+    account (``Account.objects.source(currency=...)``) or a first card in it.
+    """
+    if currency == conf.default_currency():
+        return True
+    return Account.objects.filter(
+        code__in=[SOURCE_CODE, f"{SOURCE_CODE}-{currency}"], currency=currency
+    ).exists()
 
 
 def _is_generated(text: str) -> bool:
@@ -240,6 +270,13 @@ def create_account(request: HttpRequest, call: Call) -> HttpResponse:
         extra["name"] = name
     currency = fields.currency("currency")
     if currency is not None:
+        if not is_currency_offered(currency):
+            raise ApiError(
+                422,
+                "currency_not_offered",
+                f"Cards in {currency} are not offered: the ledger has no source account in "
+                "that currency.",
+            )
         extra["currency"] = currency
     end_date = fields.moment("end_date")
     if end_date is not None:
@@ -305,11 +342,12 @@ def refund(request: HttpRequest, call: Call, reference: str) -> HttpResponse:
     merchant_reference = fields.text("merchant_reference", max_length=MERCHANT_REFERENCE_LENGTH_MAX)
     description = fields.text("description", max_length=DESCRIPTION_LENGTH_MAX)
     original = find_transfer(call, reference)
-    sales = Account.objects.sales(currency=original.currency)
+    sales = original.destination
     card = original.source
     if (
         original.kind != TransferKind.TRANSFER
-        or original.destination_id != sales.pk
+        or sales is None
+        or not is_sales_account(sales, original.currency)
         or card is None
         or not is_card(card)
     ):

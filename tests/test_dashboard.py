@@ -284,6 +284,16 @@ def test_the_account_list_shows_balances_with_the_currencys_places(staff_client,
     assert '<td class="num">0</td>' in page  # JPY has no minor unit
 
 
+def test_the_account_list_shows_a_placeholders_rolled_up_balance(staff_client, source):
+    bank = AccountFactory(code="BANK", kind=Kind.ASSET)
+    current = AccountFactory(code="BANK-CUR", kind=Kind.ASSET, parent=bank)
+    equity = AccountFactory(code="EQUITY", kind=Kind.EQUITY, credit_limit=None)
+    facade.transfer(current, equity, Decimal("40.00"))
+    response = staff_client.get(url("account_list"), {"q": "bank"})
+    balances = {a.code: a.rollup_balance for a in response.context["accounts"]}
+    assert balances == {"BANK": Decimal("40.00"), "BANK-CUR": Decimal("40.00")}
+
+
 # -- the account page ---------------------------------------------------------------------------
 
 
@@ -511,10 +521,28 @@ def test_creating_an_account_above_the_largest_load_creates_nothing(staff_client
 
 
 def test_a_load_refused_after_the_account_was_inserted_leaves_no_account(staff_client, unchanged):
-    # The source holds GBP, the new account EUR: the facade refuses only once the row exists.
+    # An empty account with no credit cannot be the source: the facade refuses the transfer
+    # only once the new account's row exists, and the whole step is rolled back.
+    AccountFactory(code="EMPTY")
     with unchanged():
-        response = staff_client.post(url("account_create"), create_data(currency="EUR"))
+        response = staff_client.post(url("account_create"), create_data(source="EMPTY"))
     assert response.status_code == 200
+    assert "has 0.00 GBP available" in body(response)
+    assert not Account.objects.filter(name="New card").exists()
+
+
+def test_a_new_account_in_another_currency_is_loaded_from_that_currencys_source(staff_client):
+    staff_client.post(url("account_create"), create_data(code="EURO", currency="EUR"))
+    made = Account.objects.get(code="EURO")
+    assert made.balance == Decimal("25.00")
+    load = Transfer.objects.get(destination=made)
+    assert (load.source.code, load.source.currency) == ("CORE-SOURCE-EUR", "EUR")
+
+
+def test_a_load_from_a_source_in_another_currency_is_refused(staff_client, unchanged):
+    AccountFactory(code="DOLLARS", kind=Kind.ASSET, currency="USD", credit_limit=None)
+    with unchanged():
+        response = staff_client.post(url("account_create"), create_data(source="DOLLARS"))
     assert "use facade.exchange()" in body(response)
     assert not Account.objects.filter(name="New card").exists()
 
@@ -672,6 +700,15 @@ def test_withdrawing_pays_into_the_sales_account_by_default(staff, staff_client,
     assert made.destination == sales
     assert made.user == staff
     assert any("Withdrew 20.00 GBP" in m for m in messages_of(response))
+
+
+def test_withdrawing_from_an_account_in_another_currency_pays_that_currencys_sales(
+    staff_client,
+):
+    euros = facade.create_account(amount=Decimal("30.00"), code="EURO", currency="EUR")
+    follow_post(staff_client, url("account_withdraw", euros.pk), {"amount": "10.00"})
+    made = Transfer.objects.get(source=euros)
+    assert made.destination.code == "CORE-SALES-EUR"
 
 
 def test_withdrawing_can_pay_into_another_account(staff_client, card):
@@ -904,6 +941,7 @@ def test_the_account_tree_indents_children_and_rolls_their_balances_up(staff_cli
     codes = [a.code for a in response.context["accounts"]]
     assert codes.index("BANK") + 1 == codes.index("BANK-CUR")
     page = body(response)
+    assert 'class="depth-0 parent"' in page
     assert 'class="depth-1"' in page
     csv_by_code = {r[1]: r for r in csv_rows(staff_client.get(url("report_account_tree_csv")))[1:]}
     assert csv_by_code["BANK"] == ["0", "BANK", "Bank", "asset", "GBP", "100.00"]
@@ -949,6 +987,15 @@ def test_profit_and_loss_shows_loads_per_source_and_redemptions(staff_client, sh
     rows = csv_rows(staff_client.get(url("report_profit_and_loss_csv")))
     assert rows[0] == ["line", "currency", "amount"]
     assert ["Redemptions", "GBP", "25.00"] in rows
+
+
+def test_profit_and_loss_income_deducts_a_reversed_redemption(staff_client, shop):
+    redemption = Transfer.objects.get(destination=Account.objects.sales())
+    facade.reverse(redemption)
+    response = staff_client.get(url("report_profit_and_loss"))
+    lines = {row["label"]: dict(row["cells"]) for row in response.context["rows"]}
+    assert lines["Reversals paid back from income"]["GBP"] == Decimal("25.00")
+    assert lines["Income (redemptions + expiries − refunds − reversals)"]["GBP"] == 0
 
 
 def test_profit_and_loss_for_a_past_period_is_empty(staff_client, shop):

@@ -91,6 +91,25 @@ class AccountCodeField(forms.CharField):
         return value.code if isinstance(value, Account) else value
 
 
+def core_sibling(account: Account, currency: str) -> Account:
+    """The core account's sibling in ``currency`` when ``account`` is a core account.
+
+    Forms offer ``CORE-SOURCE`` and ``CORE-SALES`` by default; for an account in another
+    currency they mean that currency's core account, created on first use.
+    """
+    if account.currency == currency:
+        return account
+    getters = {
+        SOURCE_CODE: Account.objects.source,
+        SALES_CODE: Account.objects.sales,
+        EXPIRED_CODE: Account.objects.expired_account,
+    }
+    for code, getter in getters.items():
+        if account.code == code or account.code == f"{code}-{account.currency}":
+            return getter(currency=currency)
+    return account
+
+
 class UserField(forms.CharField):
     """A user given by username or e-mail address; cleans to the user."""
 
@@ -272,9 +291,10 @@ class AccountCreateForm(CreditLimitMixin, forms.Form):
         start, end = cleaned.get("start_date"), cleaned.get("end_date")
         if start and end and end <= start:
             self.add_error("end_date", "The end date must be after the start date.")
-        if cleaned.get("amount") is not None and cleaned.get("source") is None:
-            if "source" not in self.errors:
-                cleaned["source"] = Account.objects.source()
+        currency = cleaned.get("currency")
+        if cleaned.get("amount") is not None and "source" not in self.errors:
+            source = cleaned.get("source") or Account.objects.source()
+            cleaned["source"] = core_sibling(source, currency) if currency else source
         return cleaned
 
     def account_fields(self) -> dict[str, Any]:

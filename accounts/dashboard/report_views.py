@@ -171,6 +171,10 @@ class AccountTreeView(ReportView):
             if form.cleaned_data["currency"]:
                 accounts = accounts.filter(currency=form.cleaned_data["currency"])
         ordered = tree_order(accounts)
+        # An account's parent is named by the second-to-last token of its path.
+        parents = {a.tree_path.split("/")[-3] for a in ordered if a.depth > 0}
+        for account in ordered:
+            account.is_parent = account.tree_path.split("/")[-2] in parents  # type: ignore[attr-defined]
         page = Paginator(ordered, PAGE_SIZE).get_page(self.request.GET.get("page"))
         return {"accounts": ordered, "page_obj": page}
 
@@ -248,10 +252,10 @@ class ProfitAndLossView(ReportView):
         lines += [
             ("Redemptions", result.redemptions),
             ("Expiries", result.expiries),
-            ("Refunds", result.refunds),
-            ("Reversals", result.reversals),
+            ("Refunds paid back from income", result.refunds),
+            ("Reversals paid back from income", result.reversals),
         ]
-        income_line = ("Income (redemptions + expiries − refunds)", result.income)
+        income_line = ("Income (redemptions + expiries − refunds − reversals)", result.income)
         currencies = _currencies(*(amount for _, amount in lines), result.income)
         rows = [
             {"label": label, "cells": [(c, amount[c]) for c in currencies]}

@@ -51,6 +51,7 @@ from .forms import (
     TopUpForm,
     TransferFilterForm,
     WithdrawForm,
+    core_sibling,
     day_end,
     day_start,
 )
@@ -112,7 +113,13 @@ class AccountListView(StaffPermissionRequiredMixin, ListView):
     paginate_by = PAGE_SIZE
 
     def get_queryset(self) -> QuerySet[Account]:
-        accounts = Account.objects.select_related("account_type", "primary_user").order_by("pk")
+        # Placeholders hold no legs of their own: show their children's total, as the tree does.
+        accounts = (
+            Account.objects.with_balances()
+            .annotate(has_children=Exists(Account.objects.filter(parent=OuterRef("pk"))))
+            .select_related("account_type", "primary_user")
+            .order_by("pk")
+        )
         self.filter_form = AccountFilterForm(self.request.GET or None)
         if not self.filter_form.is_valid():
             return accounts
@@ -355,7 +362,7 @@ class AccountWithdrawView(AccountActionView):
 
     def act(self, account: Account, form: WithdrawForm) -> str:
         amount = form.cleaned_data["amount"]
-        destination = form.cleaned_data["destination"]
+        destination = core_sibling(form.cleaned_data["destination"], account.currency)
         made = facade.transfer(
             account,
             destination,

@@ -434,8 +434,17 @@ def profit_and_loss(
         When(Q(kind=TransferKind.REVERSAL) & Q(source__kind=Kind.INCOME), then=Value("reversal")),
         When(Q(kind=TransferKind.REFUND) & Q(source__kind=Kind.INCOME), then=Value("refund")),
         When(kind__in=[TransferKind.REVERSAL, TransferKind.REFUND], then=Value("other")),
-        When(Q(kind=TransferKind.EXPIRY) | Q(destination__code=EXPIRED_CODE), then=Value("expiry")),
-        When(destination__code=SALES_CODE, then=Value("redemption")),
+        # Core accounts of other currencies are coded "<code>-<currency>" (CORE-SALES-EUR).
+        When(
+            Q(kind=TransferKind.EXPIRY)
+            | Q(destination__code=EXPIRED_CODE)
+            | Q(destination__code__startswith=f"{EXPIRED_CODE}-"),
+            then=Value("expiry"),
+        ),
+        When(
+            Q(destination__code=SALES_CODE) | Q(destination__code__startswith=f"{SALES_CODE}-"),
+            then=Value("redemption"),
+        ),
         When(Q(source__kind=Kind.ASSET) & Q(destination__kind=Kind.LIABILITY), then=Value("load")),
         default=Value("other"),
     )

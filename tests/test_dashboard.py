@@ -998,6 +998,14 @@ def test_profit_and_loss_income_deducts_a_reversed_redemption(staff_client, shop
     assert lines["Income (redemptions + expiries − refunds − reversals)"]["GBP"] == 0
 
 
+def test_profit_and_loss_counts_redemptions_in_every_currency(staff_client):
+    euros = facade.create_account(amount=Decimal("30.00"), currency="EUR")
+    facade.transfer(euros, Account.objects.sales(currency="EUR"), Decimal("12.00"))
+    response = staff_client.get(url("report_profit_and_loss"))
+    lines = {row["label"]: dict(row["cells"]) for row in response.context["rows"]}
+    assert lines["Redemptions"]["EUR"] == Decimal("12.00")
+
+
 def test_profit_and_loss_for_a_past_period_is_empty(staff_client, shop):
     response = staff_client.get(
         url("report_profit_and_loss"), {"start": "2001-01-01", "end": "2001-01-31"}

@@ -14,8 +14,8 @@ so a project that does not install ``django.contrib.admin`` registers nothing.
   form error rather than an ``IntegrityError``.
 
 The API's lookup throttle (:class:`~accounts.models.LookupThrottle`) is registered here too,
-with the admin class the API defines (``accounts.api.admin.LookupThrottleAdmin``), once that
-module is in place: read-only, with an action to lift a block.
+with the admin class the API defines next to its rules (``accounts.api.admin``): read-only,
+with an action to lift a block.
 """
 
 from __future__ import annotations
@@ -34,21 +34,15 @@ from django.utils.translation import ngettext
 from mptt.admin import MPTTModelAdmin
 
 from . import exceptions, facade, money
-from .models import (
-    EXPIRED_CODE,
-    SALES_CODE,
-    SOURCE_CODE,
-    Account,
-    AccountType,
-    Transaction,
-    Transfer,
-)
+from .api.admin import LookupThrottleAdmin
+from .models import Account, AccountType, LookupThrottle, Transaction, Transfer
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
-#: Core accounts are found by these codes everywhere; deleting one would only recreate it.
-CORE_CODES = frozenset({SOURCE_CODE, SALES_CODE, EXPIRED_CODE})
+#: The core accounts (source, sales, expired, their siblings in other currencies and the
+#: trading accounts) have codes starting with this; the app finds them by code, so they stay.
+CORE_CODE_PREFIX = "CORE-"
 
 
 def _amount(amount: Any, currency: str) -> str:
@@ -285,7 +279,7 @@ class AccountAdmin(admin.ModelAdmin):
         return fields
 
     def has_delete_permission(self, request: HttpRequest, obj: Account | None = None) -> bool:
-        if obj is not None and obj.code in CORE_CODES:
+        if obj is not None and obj.code.startswith(CORE_CODE_PREFIX):
             return False
         # Accounts with postings are protected by the ledger's foreign keys; the admin's
         # confirmation page lists those postings instead of deleting anything.
@@ -417,3 +411,6 @@ class TransactionAdmin(ReadOnlyMixin, admin.ModelAdmin):
     debit_display = LegInline.debit_display
     credit_display = LegInline.credit_display
     balance_after_display = LegInline.balance_after_display
+
+
+admin.site.register(LookupThrottle, LookupThrottleAdmin)

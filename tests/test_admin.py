@@ -8,16 +8,25 @@ import pytest
 from django.contrib import admin, messages
 from django.contrib.auth.models import Permission
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts import exceptions, facade
-from accounts.models import Account, AccountType, Kind, Status, Transaction, Transfer
+from accounts.models import (
+    Account,
+    AccountType,
+    Kind,
+    LookupThrottle,
+    Status,
+    Transaction,
+    Transfer,
+)
 
 from .conftest import ledger_snapshot
 from .factories import AccountFactory, AccountTypeFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-MODELS = [AccountType, Account, Transfer, Transaction]
+MODELS = [AccountType, Account, Transfer, Transaction, LookupThrottle]
 
 
 def admin_url(model, view, *args):
@@ -76,6 +85,7 @@ def test_every_model_is_registered_in_the_admin():
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
 def test_each_changelist_opens_for_a_superuser(admin_client, posted, model):
     AccountTypeFactory()
+    LookupThrottle.objects.create(client="ip:192.0.2.1", total_failures=3)
     response = admin_client.get(admin_url(model, "changelist"))
     assert response.status_code == 200
 
@@ -83,6 +93,7 @@ def test_each_changelist_opens_for_a_superuser(admin_client, posted, model):
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
 def test_each_change_page_opens_for_a_superuser(admin_client, posted, model):
     AccountTypeFactory()
+    LookupThrottle.objects.create(client="ip:192.0.2.1", total_failures=3)
     obj = model.objects.order_by("pk").first()
     response = admin_client.get(admin_url(model, "change", obj.pk))
     assert response.status_code == 200
@@ -282,8 +293,23 @@ def test_an_account_without_history_can_be_deleted(admin_client):
 
 
 def test_the_core_accounts_cannot_be_deleted(admin_client):
-    sales = Account.objects.sales()
-    assert admin_client.get(admin_url(Account, "delete", sales.pk)).status_code == 403
+    core = [Account.objects.sales(), Account.objects.source(currency="EUR")]
+    for account in core:
+        assert admin_client.get(admin_url(Account, "delete", account.pk)).status_code == 403
+
+
+def test_staff_lift_an_api_client_block_from_the_admin(admin_client):
+    blocked = LookupThrottle.objects.create(
+        client="ip:192.0.2.7", total_failures=60, blocked_at=timezone.now()
+    )
+    response = admin_client.post(
+        admin_url(LookupThrottle, "changelist"),
+        {"action": "lift", admin.helpers.ACTION_CHECKBOX_NAME: [blocked.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    blocked.refresh_from_db()
+    assert (blocked.blocked_at, blocked.total_failures) == (None, 0)
 
 
 # -- actions ---------------------------------------------------------------------------------

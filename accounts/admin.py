@@ -310,6 +310,8 @@ LEG_FIELDS = (
     "credit_display",
     "balance_after_display",
     "account_version",
+    # When the leg takes effect; differs from the transfer's time when it was back-dated.
+    "created_at",
 )
 
 

@@ -271,6 +271,12 @@ def test_redeeming_moves_money_from_the_card_to_sales(client, auth, card):
     assert Account.objects.sales().balance == sales_before + Decimal("12.50")
 
 
+def test_loads_record_the_api_user(client, api_user):
+    response = post(client, "accounts", {"amount": "5.00"}, auth=basic(api_user))
+    load = Transfer.objects.get(reference=response.json()["transfer"]["reference"])
+    assert load.user == api_user
+
+
 def test_redemptions_record_the_api_user(client, api_user, card):
     response = post(
         client, "redemptions", {"code": card.code, "amount": "1.00"}, auth=basic(api_user)

@@ -302,20 +302,24 @@ def verify() -> Verification:
         .annotate(c=Count("pk"))
         .values("c")
     )
-    drift = Account.objects.annotate(
-        expected=Coalesce(
-            Subquery(leg_sum, output_field=money_field()),
-            Value(Decimal(0)),
-            output_field=money_field(),
+    drift = (
+        Account.objects.annotate(
+            expected=Coalesce(
+                Subquery(leg_sum, output_field=money_field()),
+                Value(Decimal(0)),
+                output_field=money_field(),
+            )
+            * _SIGN,
+            legs=Coalesce(Subquery(leg_count, output_field=IntegerField()), Value(0)),
         )
-        * _SIGN,
-        legs=Coalesce(Subquery(leg_count, output_field=IntegerField()), Value(0)),
-    ).annotate(
-        difference=F("balance") - F("expected"),
-    ).filter(
-        Q(difference__gt=ROUNDING_TOLERANCE)
-        | Q(difference__lt=-ROUNDING_TOLERANCE)
-        | ~Q(version=F("legs"))
+        .annotate(
+            difference=F("balance") - F("expected"),
+        )
+        .filter(
+            Q(difference__gt=ROUNDING_TOLERANCE)
+            | Q(difference__lt=-ROUNDING_TOLERANCE)
+            | ~Q(version=F("legs"))
+        )
     )
     for account in drift:
         result.problems.append(

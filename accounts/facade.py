@@ -154,7 +154,7 @@ def _is_authorised(account: Account, user: Any) -> bool:
 
 
 def _lock(
-    accounts: Iterable[Account], user: Any, using: str, *, last_leg_at: bool = False
+    accounts: Iterable[Account], user: Any, using: str, *, last_leg_at: bool = True
 ) -> dict[int, Account]:
     """Lock the accounts' rows in primary-key order and return fresh copies by pk."""
     pks = sorted({a.pk for a in accounts})
@@ -234,6 +234,11 @@ def _write(
 ) -> Transfer:
     """Insert the transfer and its legs and move the balances: three statements."""
     now = timezone.now()
+    if date is None:
+        # A clock that stepped back, or another server's slower clock, must not date a leg
+        # before its account's newest one: running balances follow time order.
+        newest = (getattr(locked[leg.account.pk], "_last_leg_at", None) for leg in legs)
+        now = max([now, *(at for at in newest if at is not None)])
     effective = date or now
     new_state: dict[int, tuple[Decimal, int]] = {}
     leg_rows = []
@@ -388,7 +393,7 @@ def transfer(
     using = _db_for(source, destination)
 
     def run() -> Transfer:
-        locked = _lock([source, destination], user, using, last_leg_at=date is not None)
+        locked = _lock([source, destination], user, using)
         src, dst = locked[source.pk], locked[destination.pk]
         _check_pair(src, dst, amount, user)
         kind = TransferKind.TRANSFER
@@ -573,7 +578,7 @@ def post(
     using = _db_for(*(x.account for x in lines))
 
     def run() -> Transfer:
-        locked = _lock([x.account for x in lines], user, using, last_leg_at=date is not None)
+        locked = _lock([x.account for x in lines], user, using)
         now = timezone.now()
         totals: dict[str, Decimal] = {}
         legs = []

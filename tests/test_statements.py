@@ -131,6 +131,20 @@ def test_legs_posted_at_the_same_instant_keep_the_order_they_were_posted_in(bank
     assert [line.balance for line in lines] == [30, 20, 45, 0, 7]
 
 
+def test_a_clock_that_steps_back_never_dates_a_leg_before_the_one_before_it(bank, wallet):
+    with clock(START + MINUTE):
+        facade.transfer(bank, wallet, Decimal("10"))
+    # Another server, or an NTP correction, puts the clock a little behind the last posting.
+    with clock(START):
+        facade.transfer(bank, wallet, Decimal("5"))
+
+    legs = list(Transaction.objects.filter(account=wallet).order_by("account_version"))
+    assert [leg.created_at for leg in legs] == [START + MINUTE, START + MINUTE]
+    assert not any(leg.backdated for leg in legs)
+    assert wallet.get_balance(as_of=START + MINUTE) == Decimal("15")
+    assert [line.balance for line in reports.statement(wallet).lines] == [10, 15]
+
+
 # -- statements ------------------------------------------------------------------------------
 
 

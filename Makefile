@@ -16,9 +16,10 @@ BIN := $(VENV)/bin
 comma := ,
 LINT_PATHS := $(wildcard accounts tests sandbox bench docs/conf.py setup.py)
 
-# The database driver extra follows DATABASE_URL's scheme.
+# The database driver extra follows DATABASE_URL's scheme. The browser extra (Playwright's Python
+# package) is always there: the browser tests run in every `make test`, with Debian's chromium.
 DB_EXTRA := $(if $(filter postgres%,$(DATABASE_URL)),postgres,$(if $(filter mysql%,$(DATABASE_URL)),mysql))
-EXTRAS := test$(if $(DB_EXTRA),$(comma)$(DB_EXTRA))
+EXTRAS := test$(comma)browser$(if $(DB_EXTRA),$(comma)$(DB_EXTRA))
 
 # One stamp per set of extras: repeated runs skip pip, a changed setup.py re-installs.
 STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
@@ -53,7 +54,7 @@ $(VENV)/.installed-docs: $(PACKAGING) | $(BIN)/python
 
 venv: install ## Same as install
 
-install: $(STAMP) ## Create the virtualenv if missing; install the package with test and DB driver extras
+install: $(STAMP) ## Create the virtualenv if missing; install the package with test, browser and DB extras
 
 test: $(STAMP) ## Run the test suite on the database DATABASE_URL names (SQLite when unset)
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -59,6 +59,9 @@ setup(
             "mypy>=1.10",
             "django-stubs>=4.2",
         ],
+        # The browser tests (tests/browser/) drive the system's Chromium (Debian package
+        # `chromium`); only Playwright's Python package is installed, never its browsers.
+        "browser": ["playwright>=1.40"],
         "docs": ["sphinx>=7.0"],
         # The benchmark harness needs nothing beyond the package and a database driver so far.
         "bench": [],

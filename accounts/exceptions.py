@@ -102,6 +102,12 @@ class SameAccount(InvalidAccount):
     code = "accounts_must_be_different"
 
 
+class KindMismatch(InvalidAccount):
+    """A child account has the same kind as its parent (its currency may differ)."""
+
+    code = "kind_differs_from_parent"
+
+
 class CurrencyMismatch(AccountException):
     """Money moves only between accounts of one currency; use an exchange to convert."""
 

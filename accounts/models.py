@@ -386,6 +386,11 @@ class Account(models.Model):
                 f"Account {self} cannot have a credit limit of {limit} with a balance of "
                 f"{self.balance}; use None (no limit) or at least {max(-self.balance, 0)}."
             )
+        if self.parent_id is not None and self.parent is not None and self.parent.kind != self.kind:
+            raise exceptions.KindMismatch(
+                f"Account {self} is {self.kind} but its parent {self.parent} is "
+                f"{self.parent.kind}; children share their parent's kind."
+            )
         moved_from = self._place_in_tree()
         if not self._state.adding and kwargs.get("update_fields") is None:
             kwargs["update_fields"] = [

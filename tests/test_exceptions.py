@@ -102,6 +102,11 @@ def negative_credit_limit() -> Act:
     return lambda: Account.objects.create(credit_limit=Decimal("-10.00"))
 
 
+def child_of_another_kind() -> Act:
+    parent = AccountFactory(kind="asset", credit_limit=None)
+    return lambda: Account.objects.create(parent=parent, kind="liability")
+
+
 def unauthorised() -> Act:
     card, shop, stranger = funded(primary_user=UserFactory()), AccountFactory(), UserFactory()
     return lambda: facade.transfer(card, shop, ONE, user=stranger)
@@ -189,6 +194,7 @@ TRIGGERS: dict[type[exceptions.AccountException], tuple[str, Callable[[], Act]]]
     exceptions.AccountNotEmpty: ("account_not_empty", not_empty),
     exceptions.InsufficientFunds: ("insufficient_funds", insufficient_funds),
     exceptions.InvalidCreditLimit: ("invalid_credit_limit", negative_credit_limit),
+    exceptions.KindMismatch: ("kind_differs_from_parent", child_of_another_kind),
     exceptions.Unauthorised: ("user_not_authorised", unauthorised),
     exceptions.InvalidTransfer: ("invalid_transfer", reverse_unsaved),
     exceptions.InvalidDate: ("invalid_date", future_date),

@@ -5,7 +5,8 @@ constraints live in ``Meta.constraints``; what they cannot express is enforced b
 installed by migration ``0002_ledger_integrity`` (which calls :func:`install`):
 
 T1  a transfer is never updated or deleted (deleting its user may set ``user_id`` to NULL);
-T2  a leg is never updated or deleted;
+T2  a leg is never updated or deleted (on PostgreSQL, neither table can be truncated either;
+    MariaDB has no TRUNCATE triggers, so there only privileges can stop it);
 T3  a leg is checked when inserted: its currency is its account's, its account has no children,
     its ``leg_index`` fits the transfer's ``leg_count``, its ``account_version`` follows the
     account's previous leg, its ``balance_after`` is the previous balance plus the amount in
@@ -31,7 +32,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from django.db import connections
+from django.db import connections, transaction
 
 #: Columns of accounts_transfer other than user_id, which only the user's deletion may change.
 TRANSFER_COLUMNS = (
@@ -96,8 +97,11 @@ def prepare_connection(connection: Any) -> None:
     original = ops.execute_sql_flush
 
     def execute_sql_flush(sql_list: list[str]) -> None:
-        with unlocked(connection.alias):
-            original(sql_list)
+        # PostgreSQL's unlock lasts until the end of the transaction, so one must span the flush.
+        savepoint = connection.features.can_rollback_ddl
+        with transaction.atomic(using=connection.alias, savepoint=savepoint):
+            with unlocked(connection.alias):
+                original(sql_list)
 
     ops.execute_sql_flush = execute_sql_flush
     ops._accounts_flush_wrapped = True
@@ -154,6 +158,27 @@ POSTGRESQL = [
         END IF;
         {_PG_RAISE} 'accounts: legs are append-only and cannot be changed or deleted';
     END $$
+    """,
+    # T1 and T2 for TRUNCATE, which fires no row triggers (flush unlocks it).
+    f"""
+    CREATE OR REPLACE FUNCTION accounts_truncate_guard() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        IF NOT accounts_ledger_unlocked() THEN
+            {_PG_RAISE} 'accounts: ' || TG_TABLE_NAME || ' is append-only and cannot be truncated';
+        END IF;
+        RETURN NULL;
+    END $$
+    """,
+    "DROP TRIGGER IF EXISTS accounts_transfer_no_truncate ON accounts_transfer",
+    """
+    CREATE TRIGGER accounts_transfer_no_truncate BEFORE TRUNCATE ON accounts_transfer
+    FOR EACH STATEMENT EXECUTE FUNCTION accounts_truncate_guard()
+    """,
+    "DROP TRIGGER IF EXISTS accounts_transaction_no_truncate ON accounts_transaction",
+    """
+    CREATE TRIGGER accounts_transaction_no_truncate BEFORE TRUNCATE ON accounts_transaction
+    FOR EACH STATEMENT EXECUTE FUNCTION accounts_truncate_guard()
     """,
     "DROP TRIGGER IF EXISTS accounts_transaction_guard ON accounts_transaction",
     """
@@ -306,6 +331,9 @@ POSTGRESQL_REVERSE = [
     "DROP TRIGGER IF EXISTS accounts_transaction_check ON accounts_transaction",
     "DROP TRIGGER IF EXISTS accounts_transaction_guard ON accounts_transaction",
     "DROP TRIGGER IF EXISTS accounts_transfer_guard ON accounts_transfer",
+    "DROP TRIGGER IF EXISTS accounts_transaction_no_truncate ON accounts_transaction",
+    "DROP TRIGGER IF EXISTS accounts_transfer_no_truncate ON accounts_transfer",
+    "DROP FUNCTION IF EXISTS accounts_truncate_guard()",
     "DROP FUNCTION IF EXISTS accounts_transfer_complete()",
     "DROP FUNCTION IF EXISTS accounts_account_check()",
     "DROP FUNCTION IF EXISTS accounts_transaction_check()",
@@ -764,4 +792,4 @@ def installed_trigger_count(connection: Any) -> int:
 
 
 def expected_trigger_count(vendor: str) -> int:
-    return {"postgresql": 5, "mysql": 7, "sqlite": 7}.get(vendor, 0)
+    return {"postgresql": 7, "mysql": 7, "sqlite": 7}.get(vendor, 0)

@@ -18,6 +18,7 @@ class AccountsConfig(AppConfig):
         from .models import Account, Transaction, Transfer
 
         checks.register()
+        post_migrate.connect(signals.ensure_triggers, sender=self)
         post_migrate.connect(signals.create_core_accounts, sender=self)
         connection_created.connect(signals.prepare_connection)
         for model in (Account, Transfer, Transaction):

@@ -791,5 +791,26 @@ def installed_trigger_count(connection: Any) -> int:
         return int(cursor.fetchone()[0])
 
 
+def ensure_installed(using: str) -> bool:
+    """Install the triggers on ``using`` if migration 0002 ran but some are missing.
+
+    Returns whether anything was installed.
+    """
+    from django.db.migrations.recorder import MigrationRecorder
+
+    connection = connections[using]
+    expected = expected_trigger_count(connection.vendor)
+    if not expected or installed_trigger_count(connection) >= expected:
+        return False
+    applied = MigrationRecorder(connection).applied_migrations()
+    if ("accounts", "0002_ledger_integrity") not in applied:
+        return False
+    # A plain cursor, not a schema editor: SQLite's refuses to run inside a transaction.
+    with connection.cursor() as cursor:
+        for sql in _BY_VENDOR[connection.vendor][0]:
+            cursor.execute(sql)
+    return True
+
+
 def expected_trigger_count(vendor: str) -> int:
     return {"postgresql": 7, "mysql": 7, "sqlite": 7}.get(vendor, 0)

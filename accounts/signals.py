@@ -14,6 +14,15 @@ def create_core_accounts(sender: Any, using: str = "default", **kwargs: Any) -> 
     Account.objects.db_manager(using).create_core_accounts()
 
 
+def ensure_triggers(sender: Any, using: str = "default", **kwargs: Any) -> None:
+    """Re-install the ledger's triggers if a migration lost them.
+
+    SQLite rebuilds a table to alter it, and its triggers go with the old table; a later
+    migration of ours that forgot to re-install them must not leave the ledger unguarded.
+    """
+    integrity.ensure_installed(using)
+
+
 def prepare_connection(sender: Any, connection: Any, **kwargs: Any) -> None:
     """Teach each new connection how flush and fixtures get past the append-only guard."""
     integrity.prepare_connection(connection)
@@ -30,6 +39,12 @@ def unlock_for_fixture(
     """
     if raw and not _has_history(sender, instance, using):
         integrity.set_unlocked(using, True)
+        if sender._meta.model_name == "account" and instance.parent_id is not None:
+            # A hand-written fixture may name a parent without the tree path that goes with it.
+            parent = sender._default_manager.db_manager(using).get(pk=instance.parent_id)
+            if not instance.tree_path.startswith(parent.tree_path):
+                instance.parent = parent
+                instance._place_in_tree()
 
 
 def _has_history(model: Any, instance: Any, using: str) -> bool:

@@ -638,3 +638,23 @@ def test_an_entry_of_a_thousand_legs_posts_and_verifies(ledger):
         lines_max - 1
     )
     assert reports.verify().ok
+
+
+@pytest.mark.django_db(transaction=True)  # MySQL commits around trigger DDL
+def test_migrate_reinstalls_triggers_a_table_rebuild_dropped():
+    """SQLite drops a table's triggers when a migration rebuilds it; post_migrate puts them back."""
+    from django.core.management import call_command
+
+    from accounts import integrity
+
+    drop = {
+        "postgresql": "DROP TRIGGER accounts_transaction_guard ON accounts_transaction",
+        "mysql": "DROP TRIGGER accounts_transaction_no_delete",
+        "sqlite": "DROP TRIGGER accounts_transaction_no_delete",
+    }[connection.vendor]
+    expected = integrity.expected_trigger_count(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(drop)
+    assert integrity.installed_trigger_count(connection) == expected - 1
+    call_command("migrate", "accounts", verbosity=0)
+    assert integrity.installed_trigger_count(connection) == expected

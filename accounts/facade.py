@@ -278,7 +278,9 @@ def _write(
             username=username,
             merchant_reference=merchant_reference or None,
             description=description or "",
-            created_at=now,
+            # A back-dated transfer carries its date, like its legs, so that period reports and
+            # lists place it where it belongs in the books.
+            created_at=effective,
         )
         new.save(using=using, force_insert=True)
         for row in leg_rows:

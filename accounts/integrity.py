@@ -16,6 +16,7 @@ T3  a leg is checked when inserted: its currency is its account's, its account h
 T4  an account starts at balance 0 and version 0; afterwards its stored balance may only change
     to the ``balance_after`` of its newest leg, which must belong to a complete transfer; its
     kind and currency are fixed once it has legs; an account with legs cannot get children;
+    a closed account is never reopened;
 T5  (PostgreSQL) at commit, every new transfer has all of its legs.
 
 Every check costs a few indexed lookups per row; the balance check of T3 reads the transfer's
@@ -269,6 +270,9 @@ POSTGRESQL = [
             IF OLD.version > 0 AND (NEW.kind <> OLD.kind OR NEW.currency <> OLD.currency) THEN
                 {_PG_RAISE} 'accounts: kind and currency are fixed once an account has legs';
             END IF;
+            IF OLD.status = 'closed' AND NEW.status <> 'closed' THEN
+                {_PG_RAISE} 'accounts: a closed account stays closed';
+            END IF;
             IF NEW.balance IS DISTINCT FROM OLD.balance OR NEW.version <> OLD.version THEN
                 IF NEW.version <= OLD.version THEN
                     {_PG_RAISE} 'accounts: a balance changes only by posting legs';
@@ -491,6 +495,9 @@ MYSQL = [
             IF OLD.version > 0 AND (NEW.kind <> OLD.kind OR NEW.currency <> OLD.currency) THEN
                 {_my_raise("accounts: kind and currency are fixed once an account has legs")}
             END IF;
+            IF OLD.status = 'closed' AND NEW.status <> 'closed' THEN
+                {_my_raise("accounts: a closed account stays closed")}
+            END IF;
             IF NOT (NEW.balance <=> OLD.balance) OR NEW.version <> OLD.version THEN
                 IF NEW.version <= OLD.version THEN
                     {_my_raise("accounts: a balance changes only by posting legs")}
@@ -563,6 +570,7 @@ _SQ_BACKDATED = (
     "FROM accounts_transaction WHERE account_id = NEW.account_id "
     "AND account_version = NEW.account_version - 1), 0)"
 )
+_SQ_REOPENED = "OLD.status = 'closed' AND NEW.status <> 'closed'"
 _SQ_LAST_LEG = (
     "NEW.leg_index = (SELECT leg_count FROM accounts_transfer WHERE id = NEW.transfer_id)"
 )
@@ -704,6 +712,7 @@ SQLITE = [
             "OLD.version > 0 AND (NEW.kind IS NOT OLD.kind OR NEW.currency IS NOT OLD.currency)",
         )
     }
+        {_sq_raise("accounts: a closed account stays closed", _SQ_REOPENED)}
         {
         _sq_raise(
             "accounts: a balance changes only by posting legs",

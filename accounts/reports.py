@@ -371,9 +371,11 @@ DEFERRED_BUCKETS = (("≤30 days", 30), ("≤60 days", 60), ("≤90 days", 90), 
 
 
 def deferred_income(as_of: datetime.datetime | None = None) -> dict[str, Balance]:
-    """Liability balances grouped by days until expiry at ``as_of``, per currency (one query).
+    """Money held for customers, grouped by days until expiry at ``as_of``, per currency.
 
-    Buckets: expired, ≤30, ≤60, ≤90, >90 days, and open-ended (no end date).
+    That is the positive balances of liability accounts (a credit line in debt is a receivable,
+    not deferred income). Buckets: expired, ≤30, ≤60, ≤90, >90 days, and open-ended (no end
+    date). One query.
     """
     at = as_of or timezone.now()
     bucket = Case(
@@ -384,7 +386,7 @@ def deferred_income(as_of: datetime.datetime | None = None) -> dict[str, Balance
         When(end_date__lte=at + datetime.timedelta(days=90), then=Value("≤90 days")),
         default=Value(">90 days"),
     )
-    leaves = _leaf_balances(as_of).filter(kind=Kind.LIABILITY)
+    leaves = _leaf_balances(as_of).filter(kind=Kind.LIABILITY, b__gt=0)
     result: dict[str, Balance] = {
         label: Balance()
         for label in ("expired", "≤30 days", "≤60 days", "≤90 days", ">90 days", "open-ended")

@@ -658,3 +658,15 @@ def test_migrate_reinstalls_triggers_a_table_rebuild_dropped():
     assert integrity.installed_trigger_count(connection) == expected - 1
     call_command("migrate", "accounts", verbosity=0)
     assert integrity.installed_trigger_count(connection) == expected
+
+
+def test_reopening_a_closed_account_is_refused_even_by_a_stale_save(db):
+    account = AccountFactory()
+    stale = Account.objects.get(pk=account.pk)
+    account.close()
+    with refused("a closed account stays closed"):
+        raw_update(Account, account.pk, status="open")
+    with refused("a closed account stays closed"):
+        stale.save()  # its status still says open
+    account.refresh_from_db()
+    assert account.is_closed()

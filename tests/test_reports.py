@@ -33,3 +33,22 @@ def test_reports_agree_after_a_load_and_an_expiry_sweep(source):
     pnl = reports.profit_and_loss()
     assert pnl.expiries == Decimal("12.50")
     assert reports.deferred_income()["expired"] == 0
+
+
+def test_deferred_income_counts_money_held_for_customers_not_debts(source):
+    card = Account.objects.create(end_date=timezone.now() + datetime.timedelta(days=10))
+    facade.transfer(source, card, Decimal("40.00"))
+    credit_line = Account.objects.create(credit_limit=Decimal("100.00"))
+    facade.transfer(credit_line, source, Decimal("25.00"))  # the customer owes 25
+    buckets = reports.deferred_income()
+    assert buckets["≤30 days"] == Decimal("40.00")
+    assert buckets["open-ended"] == 0
+
+
+def test_a_back_dated_transfer_is_dated_like_its_legs(source, account):
+    then = timezone.now() - datetime.timedelta(days=40)
+    t = facade.transfer(source, account, Decimal("3.00"), date=then)
+    assert t.created_at == then
+    assert {leg.created_at for leg in t.transactions.all()} == {then}
+    recent = reports.profit_and_loss(start=timezone.now() - datetime.timedelta(days=30))
+    assert recent.loads == {}

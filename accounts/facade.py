@@ -402,19 +402,13 @@ def transfer(
         if parent is not None and parent.source_id == dst.pk and parent.destination_id == src.pk:
             _check_refundable(parent, amount, using)
             kind = TransferKind.REFUND
-        legs = [_Leg(src, -amount), _Leg(dst, amount)]
-        _check_limits(src, _new_balance(src, -amount))
-        _check_limits(dst, _new_balance(dst, amount))
-        new = _write(
-            legs,
+        new = _move(
+            src,
+            dst,
+            amount,
             locked,
             kind=kind,
-            amount=amount,
-            currency=src.currency,
-            source=src,
-            destination=dst,
             parent=parent,
-            reverses=None,
             user=user,
             merchant_reference=merchant_reference,
             description=description,
@@ -425,6 +419,42 @@ def transfer(
         return new
 
     return _in_transaction(using, run)
+
+
+def _move(
+    src: Account,
+    dst: Account,
+    amount: Decimal,
+    locked: dict[int, Account],
+    *,
+    kind: str,
+    using: str,
+    parent: Transfer | None = None,
+    reverses: Transfer | None = None,
+    user: Any = None,
+    merchant_reference: str | None = None,
+    description: str | None = None,
+    date: datetime.datetime | None = None,
+) -> Transfer:
+    """Check both locked accounts' limits, then write a two-legged transfer from src to dst."""
+    _check_limits(src, _new_balance(src, -amount))
+    _check_limits(dst, _new_balance(dst, amount))
+    return _write(
+        [_Leg(src, -amount), _Leg(dst, amount)],
+        locked,
+        kind=kind,
+        amount=amount,
+        currency=src.currency,
+        source=src,
+        destination=dst,
+        parent=parent,
+        reverses=reverses,
+        user=user,
+        merchant_reference=merchant_reference,
+        description=description,
+        using=using,
+        date=date,
+    )
 
 
 def _check_pair(
@@ -513,16 +543,12 @@ def reverse(
         src, dst = locked[destination_pk], locked[source_pk]
         # Closed or frozen accounts cannot take a correction; an expired window can.
         _check_pair(src, dst, remaining, None, check_window=False)
-        _check_limits(src, _new_balance(src, -remaining))
-        _check_limits(dst, _new_balance(dst, remaining))
-        return _write(
-            [_Leg(src, -remaining), _Leg(dst, remaining)],
+        return _move(
+            src,
+            dst,
+            remaining,
             locked,
             kind=TransferKind.REVERSAL,
-            amount=remaining,
-            currency=src.currency,
-            source=src,
-            destination=dst,
             parent=original,
             reverses=original,
             user=user,
@@ -845,18 +871,13 @@ def expire_account(account: Account, *, user: Any = None) -> Transfer | None:
             src, dst = (acct, target) if not acct.is_debit_normal else (target, acct)
             _check_pair(src, dst, amount, None, check_window=False)
             _check_can_post(target, timezone.now())
-            swept = _write(
-                [_Leg(src, -amount), _Leg(dst, amount)],
+            swept = _move(
+                src,
+                dst,
+                amount,
                 locked,
                 kind=TransferKind.EXPIRY,
-                amount=amount,
-                currency=acct.currency,
-                source=src,
-                destination=dst,
-                parent=None,
-                reverses=None,
                 user=user,
-                merchant_reference=None,
                 description="Expired",
                 using=using,
             )

@@ -9,6 +9,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 DATABASE_URL ?=
 export DATABASE_URL
 
@@ -77,8 +78,8 @@ migrations-check: $(STAMP) ## Fail if the models have changes that no migration 
 docs: $(VENV)/.installed-docs ## Build the HTML docs into docs/_build/html, warnings as errors
 	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
 
-bench: $(STAMP) ## Run the benchmark harness against the configured database
-	$(BIN)/python -m bench
+bench: $(STAMP) ## Benchmark the facade against raw SQL on DATABASE_URL (BENCH_ARGS=--quick)
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean: ## Remove the virtualenv, caches and build output (keeps sandbox/db.sqlite3)
 	rm -rf $(VENV) build dist *.egg-info docs/_build .tmp test-artifacts \

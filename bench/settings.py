@@ -1,0 +1,36 @@
+"""Django settings for the benchmark harness (``python -m bench``), separate from tests and sandbox.
+
+``DATABASE_URL`` picks the database, as for ``make test``: unset or empty means an SQLite file
+under ``.tmp/``. On PostgreSQL and MariaDB the harness creates the named database if it is
+missing and migrates it; it never touches a test database.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+SQLITE_PATH = REPO_DIR / ".tmp" / "bench.sqlite3"
+
+SECRET_KEY = "bench-only-not-a-secret"
+DEBUG = False
+ALLOWED_HOSTS: list[str] = []
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "mptt",
+    "accounts",
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(os.environ.get("DATABASE_URL") or f"sqlite:///{SQLITE_PATH}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
+    DATABASES["default"].setdefault("OPTIONS", {})["charset"] = "utf8mb4"
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+USE_TZ = True
+TIME_ZONE = "UTC"
+USE_I18N = False

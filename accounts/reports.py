@@ -42,7 +42,7 @@ from .models import (
     _balance_as_of_subquery,
     money_field,
 )
-from .money import Balance
+from .money import DECIMAL_PLACES, Balance
 
 #: Lines per statement page unless asked otherwise, and the most a page may hold.
 STATEMENT_PAGE_SIZE = 50
@@ -141,7 +141,10 @@ def accounting_equation(as_of: datetime.datetime | None = None) -> Equation:
             .annotate(total=Sum("balance"))
         )
         for row in rows:
-            totals[row["kind"]] += Balance({row["currency"]: row["total"] or Decimal(0)})
+            # SQLite sums money as floating point (9520.58 comes back as 9520.58000000001);
+            # the columns hold DECIMAL_PLACES places, so nothing real is lost by rounding.
+            total = (row["total"] or Decimal(0)).quantize(Decimal(1).scaleb(-DECIMAL_PLACES))
+            totals[row["kind"]] += Balance({row["currency"]: total})
     else:
         for account in _leaf_balances(as_of):
             totals[account.kind] += Balance({account.currency: account.b})

@@ -17,6 +17,9 @@ adds on top of the unavoidable round trips: Python and Django work, and the inte
 The tables carry the keys and indexes the ledger's tables need for the same job (a unique
 reference, foreign keys, a unique account version, the account/time index).
 
+For the read scenario the baseline reads the ledger's own tables (reading is not writing): the
+stored balance by primary key, and the balance as of a moment as the last leg at or before it.
+
 The driver is used as a programmer would use it out of the box: psycopg 3 with its default
 server-side binding (it prepares a statement after five executions), MySQLdb with client-side
 interpolation, sqlite3 with ``?`` parameters.
@@ -288,13 +291,20 @@ class Baseline:
         return cursor.fetchone()[0]
 
     def read_balance_as_of(self, account_id: int, as_of: Any) -> Decimal:
+        """The balance after the last leg at or before ``as_of``: two index probes.
+
+        ``MAX()`` without ``GROUP BY`` is answered from the end of the (account, time) index on
+        every backend; ordering the range and taking the first row instead makes MariaDB read
+        every leg up to ``as_of``.
+        """
         p = "?" if self.vendor == "sqlite" else "%s"
         cursor = self.conn.cursor()
         cursor.execute(
             "SELECT balance_after FROM accounts_transaction "
-            f"WHERE account_id = {p} AND created_at <= {p} "
-            "ORDER BY created_at DESC, account_version DESC LIMIT 1",
-            (account_id, self._time_param(as_of)),
+            f"WHERE account_id = {p} AND created_at = (SELECT MAX(created_at) "
+            f"FROM accounts_transaction WHERE account_id = {p} AND created_at <= {p}) "
+            "ORDER BY account_version DESC LIMIT 1",
+            (account_id, account_id, self._time_param(as_of)),
         )
         return cursor.fetchone()[0]
 

@@ -111,7 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     clock = time.perf_counter()
     results: dict[str, Any] = {}
     for name in chosen:
+        begun = time.perf_counter()
         results[name] = scenarios.RUNNERS[name](context)
+        results[name]["scenario_seconds"] = time.perf_counter() - begun
     baseline.conn.close()
     run: dict[str, Any] = {
         "started_at": started.isoformat(timespec="seconds"),

@@ -140,10 +140,17 @@ def table(run: dict[str, Any]) -> str:
         if "round_trip_ms_per_transfer" in f:
             lines.append(
                 row.format(
-                    "  of which server round trips, ms",
+                    "  time in server round trips, ms",
                     _n(f["round_trip_ms_per_transfer"], 2),
                     _n(r.get("round_trip_ms_per_transfer", 0), 2),
                     "",
+                )
+            )
+        if f.get("trigger_ms_per_transfer"):
+            triggers = f["trigger_ms_per_transfer"]
+            lines.append(
+                row.format(
+                    "  of which in trigger functions, ms", _n(sum(triggers.values()), 2), "", ""
                 )
             )
     con = results.get("concurrent")

@@ -69,8 +69,11 @@ class Context:
     history_through_facade: bool = False
 
 
+_STARTED = time.monotonic()
+
+
 def _progress(message: str) -> None:
-    print(f"  .. {message}", flush=True)
+    print(f"  {time.monotonic() - _STARTED:6.0f} s  {message}", flush=True)
 
 
 # -- sequential --------------------------------------------------------------------------------
@@ -93,6 +96,10 @@ def sequential(ctx: Context) -> dict[str, Any]:
     log, counted = counting.count_django(lambda: ledger.run_transfers(accounts, sizes.counted, rng))
     facade = _throughput(timed, server_cpu)
     facade.update(_statements(log, counted.attempted))
+    if ctx.vendor == "postgresql":
+        facade["trigger_ms_per_transfer"] = _trigger_times(
+            lambda: ledger.run_transfers(accounts, sizes.counted, rng), sizes.counted
+        )
     if ctx.profile_path is not None:
         facade["profile"] = _profile(
             lambda: ledger.run_transfers(accounts, sizes.sequential, rng), ctx.profile_path
@@ -159,6 +166,44 @@ def _statements(log: counting.StatementLog, transfers: int) -> dict[str, Any]:
         }
         result["round_trip_ms_per_transfer"] = 1000 * sum(log.round_trip_seconds) / transfers
     return result
+
+
+#: Idle time after which PostgreSQL (15+) publishes a backend's pending statistics.
+STATS_FLUSH_SECONDS = 1.5
+
+
+def _trigger_times(block: Callable[[], Any], transfers: int) -> dict[str, float] | None:
+    """Time spent inside each PL/pgSQL function (the integrity triggers) per transfer.
+
+    PostgreSQL's own function statistics (``track_functions = 'pl'``), read before and after
+    ``block``; setting them needs a superuser, so without one there is no figure.
+    """
+    query = "SELECT funcname, total_time FROM pg_stat_user_functions"
+
+    def snapshot() -> dict[str, float]:
+        time.sleep(STATS_FLUSH_SECONDS)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(query)
+            return {name: float(total) for name, total in cursor.fetchall()}
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SET track_functions = 'pl'")
+    except Exception:  # not a superuser
+        return None
+    try:
+        before = snapshot()
+        block()
+        after = snapshot()
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET track_functions")
+    return {
+        name: (total - before.get(name, 0.0)) / transfers
+        for name, total in sorted(after.items())
+        if total > before.get(name, 0.0)
+    }
 
 
 def _profile(block: Callable[[], Any], path: Path) -> dict[str, Any]:
@@ -252,6 +297,7 @@ def reads(ctx: Context) -> dict[str, Any]:
         long_middle = ledger.load_history(long.pk, sizes.long_legs)
     short_middle, _ = ledger.build_history(short.pk, sizes.short_legs)
     database.analyse(database.LEDGER_TABLES)
+    _progress("reads: verifying the ledger")
     verified = ledger.verify()
     _progress(f"reads: timing {sizes.reads} reads of each kind")
 
@@ -324,14 +370,18 @@ def _balance_as_of(account: Any, moment: Any) -> Callable[[], Any]:
 
 
 def _time_interleaved(calls: dict[str, Callable[[], Any]], repeats: int) -> dict[str, Any]:
-    """Time every call ``repeats`` times, taking turns so drift affects all of them alike."""
+    """Time every call ``repeats`` times, in a shuffled turn each round so that neither drift
+    nor the call that came just before favours any of them."""
     for call in calls.values():
         for _ in range(WARM_UP_READS):
             call()
     samples: dict[str, list[float]] = {key: [] for key in calls}
     clock = time.perf_counter
+    order = list(calls.items())
+    rng = random.Random(repeats)
     for _ in range(repeats):
-        for key, call in calls.items():
+        rng.shuffle(order)
+        for key, call in order:
             start = clock()
             call()
             samples[key].append(clock() - start)

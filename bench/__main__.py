@@ -83,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     sizes = scenarios.QUICK if args.quick else scenarios.FULL
     if args.workers:
         sizes = scenarios.Sizes(**{**sizes.__dict__, "workers": args.workers})
-    baseline = scenarios.Baseline(database.raw_connect(config), vendor)
+    baseline = scenarios.Baseline(
+        database.raw_connect(config), vendor, sqlite_begin=database.sqlite_begin(config)
+    )
     baseline.create_tables()
     environment = database.describe_environment(config)
     started = datetime.datetime.now(datetime.timezone.utc)

@@ -150,6 +150,12 @@ def _my_params(config: dict[str, Any], *, db: str | None = "") -> dict[str, Any]
     return params
 
 
+def sqlite_begin(config: dict[str, Any]) -> str:
+    """How the baseline opens a transaction on SQLite: as Django does for these settings."""
+    mode = config.get("OPTIONS", {}).get("transaction_mode")
+    return f"BEGIN {mode}" if mode else "BEGIN"
+
+
 def raw_connect(config: dict[str, Any]) -> Any:
     """A plain DB-API connection for the baseline: psycopg, MySQLdb or sqlite3, no Django.
 
@@ -253,7 +259,11 @@ def describe_environment(config: dict[str, Any]) -> dict[str, Any]:
             cursor.execute("PRAGMA journal_mode")
             journal = cursor.fetchone()[0]
             cursor.execute("PRAGMA synchronous")
-            info["server_settings"] = {"journal_mode": journal, "synchronous": cursor.fetchone()[0]}
+            info["server_settings"] = {
+                "journal_mode": journal,
+                "synchronous": cursor.fetchone()[0],
+                "transaction_mode": config.get("OPTIONS", {}).get("transaction_mode", "DEFERRED"),
+            }
             info["driver"] = f"sqlite3 (Python {platform.python_version()})"
     if vendor == "mysql" and "MariaDB" in str(info.get("server")):
         info["vendor_label"] = "mariadb"

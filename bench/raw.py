@@ -133,9 +133,10 @@ _SCHEMA = {
 class Baseline:
     """One raw connection and the hand-written transfer, for one vendor."""
 
-    def __init__(self, conn: Any, vendor: str) -> None:
+    def __init__(self, conn: Any, vendor: str, *, sqlite_begin: str = "BEGIN") -> None:
         self.conn = conn
         self.vendor = vendor
+        self.sqlite_begin = sqlite_begin
         p = "?" if vendor == "sqlite" else "%s"
         lock = "" if vendor == "sqlite" else " FOR UPDATE"
         self.sql_lock = (
@@ -186,7 +187,7 @@ class Baseline:
         p = "?" if self.vendor == "sqlite" else "%s"
         cursor = self.conn.cursor()
         if self.vendor == "sqlite":
-            cursor.execute("BEGIN")
+            cursor.execute(self.sqlite_begin)
         cursor.executemany(
             f"INSERT INTO bench_raw_account (balance, credit_limit, version) VALUES ({p}, 0, 0)",
             [(self._param(funds),)] * count,
@@ -207,7 +208,7 @@ class Baseline:
         cursor = self.conn.cursor()
         try:
             if self.vendor == "sqlite":
-                cursor.execute("BEGIN")
+                cursor.execute(self.sqlite_begin)
             cursor.execute(
                 self.sql_lock, (min(source_id, destination_id), max(source_id, destination_id))
             )

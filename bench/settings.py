@@ -29,6 +29,12 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
     DATABASES["default"].setdefault("OPTIONS", {})["charset"] = "utf8mb4"
+# SQLite opens transactions with a deferred BEGIN by default. With
+# BENCH_SQLITE_TRANSACTION_MODE=IMMEDIATE (Django 5.1+) every transaction takes the write lock at
+# BEGIN instead, so that concurrent writers queue for it rather than fail.
+SQLITE_TRANSACTION_MODE = os.environ.get("BENCH_SQLITE_TRANSACTION_MODE", "").upper()
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and SQLITE_TRANSACTION_MODE:
+    DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = SQLITE_TRANSACTION_MODE
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True

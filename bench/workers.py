@@ -49,11 +49,13 @@ def facade_worker(job: dict[str, Any], barrier: Any, results: Any) -> None:
 
 def raw_worker(job: dict[str, Any], barrier: Any, results: Any) -> None:
     try:
-        from .database import raw_connect
+        from .database import raw_connect, sqlite_begin
         from .raw import Baseline
 
         rng = random.Random(job["seed"])
-        baseline = Baseline(raw_connect(job["config"]), job["vendor"])
+        baseline = Baseline(
+            raw_connect(job["config"]), job["vendor"], sqlite_begin=sqlite_begin(job["config"])
+        )
         baseline.run_transfers(job["pks"], WARM_UP_TRANSFERS, rng, hot=job["hot"])
         barrier.wait(WORKER_TIMEOUT_SECONDS)
         started = time.monotonic()

@@ -410,7 +410,8 @@ def _as_of_plans(account: Any, moment: Any) -> list[dict[str, Any]]:
     if connection.vendor == "postgresql":
         prefix = "EXPLAIN (ANALYZE, BUFFERS) "
     elif connection.vendor == "mysql":
-        prefix = "ANALYZE " if getattr(connection, "mysql_is_mariadb", False) else "EXPLAIN ANALYZE "
+        mariadb = getattr(connection, "mysql_is_mariadb", False)
+        prefix = "ANALYZE " if mariadb else "EXPLAIN ANALYZE "
     else:
         prefix = "EXPLAIN QUERY PLAN "
     plans = []

@@ -25,15 +25,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import DatabaseError, OperationalError, connections, router, transaction
-from django.db.models import Case, Exists, OuterRef, Subquery, Sum, Value, When
+from django.db.models import Sum
 from django.utils import timezone
 
-from . import codes, conf, exceptions, money
+from . import codes, conf, exceptions, money, statements
 from .models import (
     Account,
     Kind,
     Status,
-    Transaction,
     Transfer,
     TransferKind,
     normal_sign,
@@ -119,22 +118,21 @@ def _check_saved(account: Any) -> None:
 
 
 def _check_can_post(account: Account, at: datetime.datetime, *, check_window: bool = True) -> None:
-    label = str(account)
     if account.status == Status.CLOSED:
-        raise exceptions.ClosedAccount(f"Account {label} is closed.")
+        raise exceptions.ClosedAccount(f"Account {account} is closed.")
     if account.status == Status.FROZEN:
-        raise exceptions.FrozenAccount(f"Account {label} is frozen.")
+        raise exceptions.FrozenAccount(f"Account {account} is frozen.")
     if check_window and account.is_not_yet_active(at):
         raise exceptions.AccountNotYetActive(
-            f"Account {label} cannot be used before {account.start_date:%Y-%m-%d %H:%M}."
+            f"Account {account} cannot be used before {account.start_date:%Y-%m-%d %H:%M}."
         )
     if check_window and account.is_expired(at):
         raise exceptions.AccountExpired(
-            f"Account {label} expired on {account.end_date:%Y-%m-%d %H:%M}."
+            f"Account {account} expired on {account.end_date:%Y-%m-%d %H:%M}."
         )
     if getattr(account, "_has_children", False):
         raise exceptions.PlaceholderAccount(
-            f"Account {label} has child accounts; post to one of them instead."
+            f"Account {account} has child accounts; post to one of them instead."
         )
 
 
@@ -156,31 +154,17 @@ def _is_authorised(account: Account, user: Any) -> bool:
 def _lock(
     accounts: Iterable[Account], user: Any, using: str, *, last_leg_at: bool = True
 ) -> dict[int, Account]:
-    """Lock the accounts' rows in primary-key order and return fresh copies by pk."""
+    """Lock the accounts' rows in primary-key order and return fresh copies by pk.
+
+    One ``SELECT ... FOR UPDATE`` (see :mod:`accounts.statements`), which also reads whether
+    each account has children, when its newest leg was dated and, with a ``user``, whether that
+    user is one of its secondary users.
+    """
     pks = sorted({a.pk for a in accounts})
-    through = Account.secondary_users.through
-    user_pk = getattr(user, "pk", None)
-    rows = (
-        Account.objects.using(using)
-        .select_for_update()
-        .filter(pk__in=pks)
-        .order_by("pk")
-        .annotate(_has_children=Exists(Account.objects.filter(parent=OuterRef("pk"))))
+    connection = connections[using]
+    locked = statements.for_connection(connection).lock(
+        connection, using, pks, last_leg_at=last_leg_at, user=user
     )
-    if last_leg_at:
-        newest = Transaction.objects.filter(account=OuterRef("pk")).order_by("-account_version")
-        rows = rows.annotate(_last_leg_at=Subquery(newest.values("created_at")[:1]))
-    if user is not None:
-        rows = rows.annotate(
-            _has_secondary_users=Exists(through.objects.filter(account=OuterRef("pk")))
-        )
-    if user_pk is not None:
-        rows = rows.annotate(
-            _user_is_secondary=Exists(
-                through.objects.filter(account=OuterRef("pk"), user_id=user_pk)
-            ),
-        )
-    locked: dict[int, Account] = {a.pk: a for a in rows}
     missing = [pk for pk in pks if pk not in locked]
     if missing:
         raise exceptions.AccountNotFound(f"No account with id {missing[0]}.")
@@ -241,56 +225,51 @@ def _write(
         now = max([now, *(at for at in newest if at is not None)])
     effective = date or now
     new_state: dict[int, tuple[Decimal, int]] = {}
-    leg_rows = []
+    leg_rows: list[list[Any]] = []
     for index, leg in enumerate(legs, start=1):
         account = locked[leg.account.pk]
         balance, version = new_state.get(account.pk, (account.balance, account.version))
         balance = balance + leg.amount * normal_sign(account.kind)
         version += 1
         new_state[account.pk] = (balance, version)
+        # The values of statements.LEG_FIELDS; the transfer's key goes in once it is known.
         leg_rows.append(
-            Transaction(
-                leg_index=index,
-                account=account,
-                amount=leg.amount,
-                currency=account.currency,
-                balance_after=balance,
-                account_version=version,
-                created_at=effective,
-                backdated=_is_backdated(account, date),
-            )
+            [
+                None,
+                index,
+                account.pk,
+                leg.amount,
+                account.currency,
+                balance,
+                version,
+                effective,
+                _is_backdated(account, date),
+            ]
         )
     username = ""
     if user is not None and getattr(user, "pk", None) is not None:
         username = user.get_username()
+    new = Transfer(
+        reference=codes.generate(),
+        kind=kind,
+        source=source,
+        destination=destination,
+        amount=amount,
+        currency=currency,
+        leg_count=len(leg_rows),
+        parent=parent,
+        reverses=reverses,
+        user=user if username else None,
+        username=username,
+        merchant_reference=merchant_reference or None,
+        description=description or "",
+        # A back-dated transfer carries its date, like its legs, so that period reports and
+        # lists place it where it belongs in the books.
+        created_at=effective,
+    )
+    connection = connections[using]
     with transaction.atomic(using=using, savepoint=False):
-        new = Transfer(
-            reference=codes.generate(),
-            kind=kind,
-            source=source,
-            destination=destination,
-            amount=amount,
-            currency=currency,
-            leg_count=len(leg_rows),
-            parent=parent,
-            reverses=reverses,
-            user=user if username else None,
-            username=username,
-            merchant_reference=merchant_reference or None,
-            description=description or "",
-            # A back-dated transfer carries its date, like its legs, so that period reports and
-            # lists place it where it belongs in the books.
-            created_at=effective,
-        )
-        new.save(using=using, force_insert=True)
-        for row in leg_rows:
-            row.transfer = new
-        Transaction.objects.using(using).bulk_create(leg_rows)
-        pks = list(new_state)
-        Account.objects.using(using).filter(pk__in=pks).update(
-            balance=Case(*[When(pk=pk, then=Value(b)) for pk, (b, _) in new_state.items()]),
-            version=Case(*[When(pk=pk, then=Value(v)) for pk, (_, v) in new_state.items()]),
-        )
+        statements.for_connection(connection).write(connection, using, new, leg_rows, new_state)
     for pk, (balance, version) in new_state.items():
         locked[pk].balance, locked[pk].version = balance, version
     return new

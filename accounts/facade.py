@@ -25,7 +25,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import DatabaseError, OperationalError, connections, router, transaction
-from django.db.models import Sum
+from django.db.models import F, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from . import codes, conf, exceptions, money, statements
@@ -35,6 +36,7 @@ from .models import (
     Status,
     Transfer,
     TransferKind,
+    money_field,
     normal_sign,
 )
 
@@ -453,15 +455,37 @@ def _check_pair(
 
 
 def refundable_amount(original: Transfer) -> Decimal:
-    """What can still be refunded or reversed of ``original`` (zero for a reversal)."""
+    """What can still be refunded or reversed of ``original`` (zero for a reversal).
+
+    The original's amount less its refunds and reversal; a refund that was itself reversed (or
+    refunded) gave back less than its amount, and only what it still gives back counts.
+    """
     if original.kind == TransferKind.REVERSAL:
         return Decimal(0)
-    returned = original.children.filter(
-        source=original.destination_id,
-        destination=original.source_id,
-        kind__in=[TransferKind.REFUND, TransferKind.REVERSAL],
-    ).aggregate(total=Sum("amount"))["total"] or Decimal(0)
-    return original.amount - returned
+    returned_kinds = [TransferKind.REFUND, TransferKind.REVERSAL]
+    undone = (
+        Transfer.objects.filter(
+            parent=OuterRef("pk"),
+            source=OuterRef("destination"),
+            destination=OuterRef("source"),
+            kind__in=returned_kinds,
+        )
+        .order_by()
+        .values("parent")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    zero = Value(Decimal(0), output_field=money_field())
+    returned = (
+        original.children.filter(
+            source=original.destination_id,
+            destination=original.source_id,
+            kind__in=returned_kinds,
+        )
+        .annotate(net=F("amount") - Coalesce(Subquery(undone), zero))
+        .aggregate(total=Sum("net"))["total"]
+    )
+    return original.amount - (returned or Decimal(0))
 
 
 def _check_refundable(original: Transfer, amount: Decimal, using: str) -> None:

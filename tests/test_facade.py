@@ -567,6 +567,29 @@ def test_reverse_after_a_full_refund_is_refused(funded, unchanged):
         facade.reverse(sale)
 
 
+def test_a_reversed_refund_makes_its_amount_refundable_again(funded):
+    shop = AccountFactory()
+    sale = facade.transfer(funded, shop, Decimal("40.00"))
+    refund = facade.transfer(shop, funded, Decimal("15.00"), parent=sale)
+    assert facade.refundable_amount(sale) == Decimal("25.00")
+    facade.reverse(refund)  # the refund was a mistake: the 15.00 goes back to the shop
+    assert facade.refundable_amount(sale) == Decimal("40.00")
+    reversal = facade.reverse(sale)
+    assert reversal.amount == Decimal("40.00")
+    refresh(funded, shop)
+    assert (funded.balance, shop.balance) == (Decimal("100.00"), 0)
+    assert facade.refundable_amount(sale) == 0
+
+
+def test_a_partly_refunded_refund_gives_back_only_what_it_still_gives(funded):
+    shop = AccountFactory()
+    sale = facade.transfer(funded, shop, Decimal("40.00"))
+    refund = facade.transfer(shop, funded, Decimal("15.00"), parent=sale)
+    facade.transfer(funded, shop, Decimal("5.00"), parent=refund)
+    assert facade.refundable_amount(refund) == Decimal("10.00")
+    assert facade.refundable_amount(sale) == Decimal("30.00")
+
+
 def test_a_transfer_with_a_parent_in_the_same_direction_is_not_capped(funded):
     shop = AccountFactory()
     sale = facade.transfer(funded, shop, Decimal("10.00"))

@@ -60,6 +60,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="empty the ledger even if the database name lacks 'bench' and the "
         "ledger holds transfers",
     )
+    parser.add_argument(
+        "--pg-prepared",
+        action="store_true",
+        help="PostgreSQL with psycopg 3: run the facade with Django's server_side_binding and "
+        "prepare_threshold=5 options, so repeated statements are prepared as the baseline's are",
+    )
     parser.add_argument("--no-json", action="store_true", help="do not write the results file")
     return parser.parse_args(argv)
 
@@ -67,6 +73,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     os.environ["DJANGO_SETTINGS_MODULE"] = database.SETTINGS_MODULE
+    if args.pg_prepared:
+        # Read by bench/settings.py, here and in the spawned workers.
+        os.environ["BENCH_PG_PREPARED"] = "1"
     from django.conf import settings
 
     config = dict(settings.DATABASES["default"])
@@ -123,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         "duration_seconds": time.perf_counter() - clock,
         "command": "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),
         "quick": args.quick,
+        "pg_prepared": args.pg_prepared,
         "seed": args.seed,
         "sizes": sizes.__dict__,
         "environment": environment,

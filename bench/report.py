@@ -87,7 +87,8 @@ def table(run: dict[str, Any]) -> str:
     lines = [
         f"django-managed-accounts benchmark — {env['server']} via {env['driver']}",
         f"{env['cpus']} CPUs ({env['cpu_model']}), Python {env['python']}, "
-        f"Django {env['django']}, {run['started_at']}, {'quick' if run['quick'] else 'full'} run",
+        f"Django {env['django']}, {run['started_at']}, {'quick' if run['quick'] else 'full'} run"
+        + (", facade with prepared statements" if run.get("pg_prepared") else ""),
     ]
     if "load_average_at_end" in env:
         start, end = env["load_average_at_start"][0], env["load_average_at_end"][0]

@@ -35,6 +35,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
 SQLITE_TRANSACTION_MODE = os.environ.get("BENCH_SQLITE_TRANSACTION_MODE", "").upper()
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and SQLITE_TRANSACTION_MODE:
     DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = SQLITE_TRANSACTION_MODE
+# --pg-prepared: Django's own options for server-side parameter binding with psycopg 3, and
+# psycopg's preparing of a statement after its fifth execution (Django disables that by default).
+if os.environ.get("BENCH_PG_PREPARED") and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=5
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True

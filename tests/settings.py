@@ -64,6 +64,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
     # MySQL's legacy "utf8" cannot store every character a description may hold.
     DATABASES["default"].setdefault("OPTIONS", {})["charset"] = "utf8mb4"
     DATABASES["default"]["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
+# ACCOUNTS_TEST_PG_PREPARED=1: run the suite with the psycopg 3 options docs/performance.rst
+# recommends for throughput (server-side binding, statements prepared after five executions).
+if os.environ.get("ACCOUNTS_TEST_PG_PREPARED") and DATABASES["default"]["ENGINE"].endswith(
+    "postgresql"
+):
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=5
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

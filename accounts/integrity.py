@@ -2,7 +2,8 @@
 
 The rules below hold even for raw SQL that bypasses Python. Declarative CHECK and UNIQUE
 constraints live in ``Meta.constraints``; what they cannot express is enforced by triggers,
-installed by migration ``0002_ledger_integrity`` (which calls :func:`install`):
+installed by migration ``0002_ledger_integrity`` and again by ``0005_faster_ledger_checks``
+(which call :func:`install`):
 
 T1  a transfer is never updated or deleted (deleting its user may set ``user_id`` to NULL);
 T2  a leg is never updated or deleted (on PostgreSQL, neither table can be truncated either;
@@ -20,7 +21,9 @@ T4  an account starts at balance 0 and version 0; afterwards its stored balance 
 T5  (PostgreSQL) at commit, every new transfer has all of its legs.
 
 Every check costs a few indexed lookups per row; the balance check of T3 reads the transfer's
-legs once, when its last leg lands, so an entry of n legs costs O(n).
+legs once, when its last leg lands, so an entry of n legs costs O(n). On PostgreSQL, T3 and the
+update half of T4 are statement triggers: one call per INSERT or UPDATE statement, checking its
+rows (from transition tables) with one query.
 
 Django's ``flush`` (run by every ``TransactionTestCase``) and ``loaddata`` must get past the
 append-only rules: :func:`unlocked` turns the guard off for one connection, through a session
@@ -186,66 +189,81 @@ POSTGRESQL = [
     CREATE TRIGGER accounts_transaction_guard BEFORE UPDATE OR DELETE ON accounts_transaction
     FOR EACH ROW EXECUTE FUNCTION accounts_transaction_guard()
     """,
-    # T3
+    # T3: once per INSERT statement, over the statement's new legs. Its plan is made once per
+    # session and kept, maybe from statistics of a nearly empty table: so no sequential scans
+    # (the function's own setting), and each lookup is a LATERAL subquery with LIMIT 1 (never
+    # a join that could become a scan of a whole table), shaped so that only one index fits:
+    # an account's previous leg is "its newest leg below this version", which the unique
+    # (account, version) index returns in order, where another index on (account, ...) would
+    # filter the account's whole history. A transfer's legs are counted over its leg indexes
+    # 1..n (a leg beyond n is refused here), which the unique (transfer, leg_index) index
+    # answers. A CASE evaluates its subqueries lazily: the transfer-wide checks run only for a
+    # transfer's last leg.
     f"""
     CREATE OR REPLACE FUNCTION accounts_transaction_check() RETURNS trigger
-    LANGUAGE plpgsql AS $$
-    DECLARE
-        acct record;
-        legs_expected integer;
-        previous numeric;
-        legs_found integer;
-        previous_at timestamptz;
+    LANGUAGE plpgsql SET enable_seqscan = off AS $$
+    DECLARE problem text;
     BEGIN
         IF accounts_ledger_unlocked() THEN RETURN NULL; END IF;
-        SELECT kind, currency, version INTO acct FROM accounts_account WHERE id = NEW.account_id;
-        IF NOT FOUND THEN
-            {_PG_RAISE} 'accounts: leg on an account that does not exist';
-        END IF;
-        IF NEW.currency <> acct.currency THEN
-            {_PG_RAISE} 'accounts: a leg must be in its account''s currency ('
-                || acct.currency || '), not ' || NEW.currency;
-        END IF;
-        IF EXISTS (SELECT 1 FROM accounts_account WHERE parent_id = NEW.account_id) THEN
-            {_PG_RAISE} 'accounts: an account with children cannot receive legs';
-        END IF;
-        SELECT leg_count INTO legs_expected FROM accounts_transfer WHERE id = NEW.transfer_id;
-        IF NOT FOUND OR NEW.leg_index > legs_expected THEN
-            {_PG_RAISE} 'accounts: leg beyond its transfer''s leg_count';
-        END IF;
-        IF NEW.account_version <= acct.version THEN
-            {_PG_RAISE} 'accounts: leg version is not newer than its account';
-        END IF;
-        IF NEW.account_version = 1 THEN
-            previous := 0;
-        ELSE
-            SELECT balance_after, created_at INTO previous, previous_at
-            FROM accounts_transaction
-            WHERE account_id = NEW.account_id AND account_version = NEW.account_version - 1;
-            IF NOT FOUND THEN
-                {_PG_RAISE} 'accounts: leg skips a version of its account';
-            END IF;
-        END IF;
-        IF NEW.backdated IS DISTINCT FROM coalesce(NEW.created_at < previous_at, false) THEN
-            {_PG_RAISE} 'accounts: backdated must say whether the leg predates the one before';
-        END IF;
-        IF NEW.balance_after <> previous
-                + (CASE WHEN acct.kind IN ('asset', 'expense') THEN -1 ELSE 1 END) * NEW.amount THEN
-            {_PG_RAISE} 'accounts: balance_after does not follow from the previous leg';
-        END IF;
-        IF NEW.leg_index = legs_expected THEN
-            SELECT count(*) INTO legs_found FROM accounts_transaction
-            WHERE transfer_id = NEW.transfer_id;
-            IF legs_found <> legs_expected THEN
-                {_PG_RAISE} 'accounts: transfer posted with ' || legs_found
-                    || ' of its ' || legs_expected || ' legs';
-            END IF;
-            IF EXISTS (
-                SELECT 1 FROM accounts_transaction WHERE transfer_id = NEW.transfer_id
-                GROUP BY currency HAVING sum(amount) <> 0
-            ) THEN
-                {_PG_RAISE} 'accounts: the legs of a transfer must sum to zero in each currency';
-            END IF;
+        SELECT checked.problem INTO problem FROM (
+            SELECT CASE
+                WHEN a.kind IS NULL THEN
+                    'accounts: leg on an account that does not exist'
+                WHEN n.currency <> a.currency THEN
+                    'accounts: a leg must be in its account''s currency ('
+                    || a.currency || '), not ' || n.currency
+                WHEN EXISTS (SELECT 1 FROM accounts_account c WHERE c.parent_id = n.account_id)
+                THEN
+                    'accounts: an account with children cannot receive legs'
+                WHEN t.leg_count IS NULL OR n.leg_index > t.leg_count THEN
+                    'accounts: leg beyond its transfer''s leg_count'
+                WHEN n.account_version <= a.version THEN
+                    'accounts: leg version is not newer than its account'
+                WHEN n.account_version > 1
+                    AND p.account_version IS DISTINCT FROM n.account_version - 1
+                THEN
+                    'accounts: leg skips a version of its account'
+                WHEN n.backdated IS DISTINCT FROM coalesce(n.created_at < p.created_at, false)
+                THEN
+                    'accounts: backdated must say whether the leg predates the one before'
+                WHEN n.balance_after <> coalesce(p.balance_after, 0)
+                    + (CASE WHEN a.kind IN ('asset', 'expense') THEN -1 ELSE 1 END) * n.amount
+                THEN
+                    'accounts: balance_after does not follow from the previous leg'
+                WHEN n.leg_index = t.leg_count AND t.leg_count <> (
+                    SELECT count(*) FROM accounts_transaction l
+                    WHERE l.transfer_id = n.transfer_id AND l.leg_index BETWEEN 1 AND t.leg_count)
+                THEN
+                    'accounts: transfer posted with ' || (
+                        SELECT count(*) FROM accounts_transaction l
+                        WHERE l.transfer_id = n.transfer_id
+                        AND l.leg_index BETWEEN 1 AND t.leg_count)
+                    || ' of its ' || t.leg_count || ' legs'
+                WHEN n.leg_index = t.leg_count AND EXISTS (
+                    SELECT 1 FROM accounts_transaction l
+                    WHERE l.transfer_id = n.transfer_id AND l.leg_index BETWEEN 1 AND t.leg_count
+                    GROUP BY l.currency HAVING sum(l.amount) <> 0)
+                THEN
+                    'accounts: the legs of a transfer must sum to zero in each currency'
+            END AS problem
+            FROM accounts_new_legs n
+            LEFT JOIN LATERAL (
+                SELECT kind, currency, version FROM accounts_account
+                WHERE id = n.account_id LIMIT 1
+            ) a ON true
+            LEFT JOIN LATERAL (
+                SELECT leg_count FROM accounts_transfer WHERE id = n.transfer_id LIMIT 1
+            ) t ON true
+            LEFT JOIN LATERAL (
+                SELECT account_version, balance_after, created_at FROM accounts_transaction
+                WHERE account_id = n.account_id AND account_version < n.account_version
+                ORDER BY account_version DESC LIMIT 1
+            ) p ON true
+        ) checked
+        WHERE checked.problem IS NOT NULL
+        LIMIT 1;
+        IF problem IS NOT NULL THEN
+            {_PG_RAISE} problem;
         END IF;
         RETURN NULL;
     END $$
@@ -253,49 +271,19 @@ POSTGRESQL = [
     "DROP TRIGGER IF EXISTS accounts_transaction_check ON accounts_transaction",
     """
     CREATE TRIGGER accounts_transaction_check AFTER INSERT ON accounts_transaction
-    FOR EACH ROW EXECUTE FUNCTION accounts_transaction_check()
+    REFERENCING NEW TABLE AS accounts_new_legs
+    FOR EACH STATEMENT EXECUTE FUNCTION accounts_transaction_check()
     """,
-    # T4
+    # T4, new accounts: one row at a time (accounts are created one by one).
     f"""
-    CREATE OR REPLACE FUNCTION accounts_account_check() RETURNS trigger
+    CREATE OR REPLACE FUNCTION accounts_account_insert_check() RETURNS trigger
     LANGUAGE plpgsql AS $$
-    DECLARE last record;
     BEGIN
         IF accounts_ledger_unlocked() THEN RETURN NEW; END IF;
-        IF TG_OP = 'INSERT' THEN
-            IF NEW.balance <> 0 OR NEW.version <> 0 THEN
-                {_PG_RAISE} 'accounts: a new account starts with balance 0 and version 0';
-            END IF;
-        ELSE
-            IF OLD.version > 0 AND (NEW.kind <> OLD.kind OR NEW.currency <> OLD.currency) THEN
-                {_PG_RAISE} 'accounts: kind and currency are fixed once an account has legs';
-            END IF;
-            IF OLD.status = 'closed' AND NEW.status <> 'closed' THEN
-                {_PG_RAISE} 'accounts: a closed account stays closed';
-            END IF;
-            IF NEW.balance IS DISTINCT FROM OLD.balance OR NEW.version <> OLD.version THEN
-                IF NEW.version <= OLD.version THEN
-                    {_PG_RAISE} 'accounts: a balance changes only by posting legs';
-                END IF;
-                SELECT l.balance_after, l.transfer_id, t.leg_count INTO last
-                FROM accounts_transaction l JOIN accounts_transfer t ON t.id = l.transfer_id
-                WHERE l.account_id = NEW.id AND l.account_version = NEW.version;
-                IF NOT FOUND OR last.balance_after <> NEW.balance THEN
-                    {_PG_RAISE} 'accounts: the balance must equal the balance after its last leg';
-                END IF;
-                IF EXISTS (SELECT 1 FROM accounts_transaction
-                           WHERE account_id = NEW.id AND account_version = NEW.version + 1) THEN
-                    {_PG_RAISE} 'accounts: the balance must include every leg of the account';
-                END IF;
-                IF NOT EXISTS (SELECT 1 FROM accounts_transaction
-                               WHERE transfer_id = last.transfer_id
-                               AND leg_index = last.leg_count) THEN
-                    {_PG_RAISE} 'accounts: the balance includes an incomplete transfer';
-                END IF;
-            END IF;
+        IF NEW.balance <> 0 OR NEW.version <> 0 THEN
+            {_PG_RAISE} 'accounts: a new account starts with balance 0 and version 0';
         END IF;
         IF NEW.parent_id IS NOT NULL
-                AND (TG_OP = 'INSERT' OR NEW.parent_id IS DISTINCT FROM OLD.parent_id)
                 AND EXISTS (SELECT 1 FROM accounts_account WHERE id = NEW.parent_id AND version > 0)
         THEN
             {_PG_RAISE} 'accounts: an account with legs cannot become a parent';
@@ -303,18 +291,81 @@ POSTGRESQL = [
         RETURN NEW;
     END $$
     """,
+    # The first shape of T4 was one row trigger for INSERT and UPDATE.
     "DROP TRIGGER IF EXISTS accounts_account_check ON accounts_account",
+    "DROP FUNCTION IF EXISTS accounts_account_check()",
+    "DROP TRIGGER IF EXISTS accounts_account_insert_check ON accounts_account",
     """
-    CREATE TRIGGER accounts_account_check BEFORE INSERT OR UPDATE ON accounts_account
-    FOR EACH ROW EXECUTE FUNCTION accounts_account_check()
+    CREATE TRIGGER accounts_account_insert_check BEFORE INSERT ON accounts_account
+    FOR EACH ROW EXECUTE FUNCTION accounts_account_insert_check()
+    """,
+    # T4, changed accounts: once per UPDATE statement, old and new rows side by side. One
+    # lookup per account, its newest leg (in order from the unique (account, version) index),
+    # answers both "the balance is its last leg's" and "no leg is left out".
+    f"""
+    CREATE OR REPLACE FUNCTION accounts_account_update_check() RETURNS trigger
+    LANGUAGE plpgsql SET enable_seqscan = off AS $$
+    DECLARE problem text;
+    BEGIN
+        IF accounts_ledger_unlocked() THEN RETURN NULL; END IF;
+        SELECT checked.problem INTO problem FROM (
+            SELECT CASE
+                WHEN o.version > 0 AND (n.kind <> o.kind OR n.currency <> o.currency) THEN
+                    'accounts: kind and currency are fixed once an account has legs'
+                WHEN o.status = 'closed' AND n.status <> 'closed' THEN
+                    'accounts: a closed account stays closed'
+                WHEN n.parent_id IS NOT NULL AND n.parent_id IS DISTINCT FROM o.parent_id
+                    AND EXISTS (
+                        SELECT 1 FROM accounts_account WHERE id = n.parent_id AND version > 0)
+                THEN
+                    'accounts: an account with legs cannot become a parent'
+                WHEN n.balance IS NOT DISTINCT FROM o.balance AND n.version = o.version THEN
+                    NULL
+                WHEN n.version <= o.version THEN
+                    'accounts: a balance changes only by posting legs'
+                WHEN l.account_version > n.version THEN
+                    'accounts: the balance must include every leg of the account'
+                WHEN l.account_version IS DISTINCT FROM n.version
+                    OR l.balance_after <> n.balance
+                THEN
+                    'accounts: the balance must equal the balance after its last leg'
+                WHEN NOT EXISTS (
+                    SELECT 1 FROM accounts_transaction last
+                    WHERE last.transfer_id = l.transfer_id AND last.leg_index = (
+                        SELECT leg_count FROM accounts_transfer WHERE id = l.transfer_id))
+                THEN
+                    'accounts: the balance includes an incomplete transfer'
+            END AS problem
+            FROM accounts_old_accounts o
+            JOIN accounts_new_accounts n ON n.id = o.id
+            LEFT JOIN LATERAL (
+                SELECT account_version, balance_after, transfer_id FROM accounts_transaction
+                WHERE account_id = n.id
+                ORDER BY account_version DESC LIMIT 1
+            ) l ON true
+        ) checked
+        WHERE checked.problem IS NOT NULL
+        LIMIT 1;
+        IF problem IS NOT NULL THEN
+            {_PG_RAISE} problem;
+        END IF;
+        RETURN NULL;
+    END $$
+    """,
+    "DROP TRIGGER IF EXISTS accounts_account_update_check ON accounts_account",
+    """
+    CREATE TRIGGER accounts_account_update_check AFTER UPDATE ON accounts_account
+    REFERENCING OLD TABLE AS accounts_old_accounts NEW TABLE AS accounts_new_accounts
+    FOR EACH STATEMENT EXECUTE FUNCTION accounts_account_update_check()
     """,
     # T5
     f"""
     CREATE OR REPLACE FUNCTION accounts_transfer_complete() RETURNS trigger
-    LANGUAGE plpgsql AS $$
+    LANGUAGE plpgsql SET enable_seqscan = off AS $$
     BEGIN
         IF accounts_ledger_unlocked() THEN RETURN NULL; END IF;
-        IF (SELECT count(*) FROM accounts_transaction WHERE transfer_id = NEW.id)
+        IF (SELECT count(*) FROM accounts_transaction
+            WHERE transfer_id = NEW.id AND leg_index BETWEEN 1 AND NEW.leg_count)
                 <> NEW.leg_count THEN
             {_PG_RAISE} 'accounts: transfer ' || NEW.reference
                 || ' was committed without all of its legs';
@@ -331,6 +382,8 @@ POSTGRESQL = [
 
 POSTGRESQL_REVERSE = [
     "DROP TRIGGER IF EXISTS accounts_transfer_complete ON accounts_transfer",
+    "DROP TRIGGER IF EXISTS accounts_account_update_check ON accounts_account",
+    "DROP TRIGGER IF EXISTS accounts_account_insert_check ON accounts_account",
     "DROP TRIGGER IF EXISTS accounts_account_check ON accounts_account",
     "DROP TRIGGER IF EXISTS accounts_transaction_check ON accounts_transaction",
     "DROP TRIGGER IF EXISTS accounts_transaction_guard ON accounts_transaction",
@@ -339,6 +392,8 @@ POSTGRESQL_REVERSE = [
     "DROP TRIGGER IF EXISTS accounts_transfer_no_truncate ON accounts_transfer",
     "DROP FUNCTION IF EXISTS accounts_truncate_guard()",
     "DROP FUNCTION IF EXISTS accounts_transfer_complete()",
+    "DROP FUNCTION IF EXISTS accounts_account_update_check()",
+    "DROP FUNCTION IF EXISTS accounts_account_insert_check()",
     "DROP FUNCTION IF EXISTS accounts_account_check()",
     "DROP FUNCTION IF EXISTS accounts_transaction_check()",
     "DROP FUNCTION IF EXISTS accounts_transaction_guard()",
@@ -801,15 +856,17 @@ def installed_trigger_count(connection: Any) -> int:
 
 
 def ensure_installed(using: str) -> bool:
-    """Install the triggers on ``using`` if migration 0002 ran but some are missing.
+    """Install the triggers on ``using`` if migration 0002 ran but they are not all there.
 
-    Returns whether anything was installed.
+    Also when there are more than expected: a database migrated by an older release may hold
+    triggers of an earlier shape, which :func:`install` replaces. Returns whether anything was
+    installed.
     """
     from django.db.migrations.recorder import MigrationRecorder
 
     connection = connections[using]
     expected = expected_trigger_count(connection.vendor)
-    if not expected or installed_trigger_count(connection) >= expected:
+    if not expected or installed_trigger_count(connection) == expected:
         return False
     applied = MigrationRecorder(connection).applied_migrations()
     if ("accounts", "0002_ledger_integrity") not in applied:
@@ -822,4 +879,4 @@ def ensure_installed(using: str) -> bool:
 
 
 def expected_trigger_count(vendor: str) -> int:
-    return {"postgresql": 7, "mysql": 7, "sqlite": 7}.get(vendor, 0)
+    return {"postgresql": 8, "mysql": 7, "sqlite": 7}.get(vendor, 0)

@@ -729,13 +729,23 @@ class Transfer(models.Model):
 class Transaction(models.Model):
     """One leg of a transfer: a signed amount on one account (credit +, debit -)."""
 
+    # No index of its own: the unique (transfer, leg_index) one below leads with it.
     transfer = models.ForeignKey(
-        Transfer, verbose_name=_("transfer"), on_delete=models.PROTECT, related_name="transactions"
+        Transfer,
+        verbose_name=_("transfer"),
+        on_delete=models.PROTECT,
+        related_name="transactions",
+        db_index=False,
     )
     #: Position of the leg in its transfer, from 1 to ``transfer.leg_count``.
     leg_index = models.PositiveIntegerField(editable=False)
+    # No index of its own: the unique (account, account_version) one below leads with it.
     account = models.ForeignKey(
-        Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="transactions"
+        Account,
+        verbose_name=_("account"),
+        on_delete=models.PROTECT,
+        related_name="transactions",
+        db_index=False,
     )
     amount = money_field(verbose_name=_("amount"))
     currency = models.CharField(_("currency"), max_length=3)

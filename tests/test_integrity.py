@@ -507,11 +507,13 @@ def test_an_end_date_before_the_start_date_is_refused(ledger):
 
 def test_a_negative_account_version_is_refused(ledger):
     """MariaDB stores positive integer fields UNSIGNED: a negative value is out of range there
-    (a DataError, before any trigger runs). Elsewhere the triggers refuse it first."""
+    (a DataError, before any trigger runs). Elsewhere a trigger or the CHECK refuses it: on
+    PostgreSQL the update check runs after the statement, so the CHECK comes first."""
     on_mysql = connection.vendor == "mysql"
     error = DataError if on_mysql else IntegrityError
     before = snapshot()
-    with refused("out of range" if on_mysql else "changes only by posting legs", error):
+    updated = "changes only by posting legs|accounts_account_version_check"
+    with refused("out of range" if on_mysql else updated, error):
         raw_update(Account, ledger.card.pk, version=-1)
     with refused("out of range" if on_mysql else "starts with balance 0 and version 0", error):
         raw_account(version=-1)
@@ -670,3 +672,193 @@ def test_reopening_a_closed_account_is_refused_even_by_a_stale_save(db):
         stale.save()  # its status still says open
     account.refresh_from_db()
     assert account.is_closed()
+
+
+# -- whole statements: PostgreSQL checks a statement's rows as one set ------------------------
+
+
+def raw_legs(transfer_id: int, legs: list[dict[str, Any]]) -> None:
+    """INSERT several legs in one statement, as the facade does; each dict names its columns."""
+    names = list(legs[0])
+    columns = ", ".join(_column(Transaction, name) for name in names)
+    row = "(" + ", ".join(["%s"] * (len(names) + 1)) + ")"
+    params: list[Any] = []
+    for leg in legs:
+        params += [transfer_id, *(_prep(Transaction, name, leg[name]) for name in names)]
+    _execute(
+        f"INSERT INTO {_table(Transaction)} ({_column(Transaction, 'transfer')}, {columns}) "
+        f"VALUES {', '.join([row] * len(legs))}",
+        params,
+    )
+
+
+def leg_values(leg_index: int, account: Account, amount: Decimal, **extra: Any) -> dict[str, Any]:
+    """A leg continuing ``account``'s running balance as stored (the account's next version)."""
+    account.refresh_from_db()
+    values = {
+        "leg_index": leg_index,
+        "account": account.pk,
+        "amount": amount,
+        "currency": account.currency,
+        "balance_after": account.balance + amount * normal_sign(account.kind),
+        "account_version": account.version + 1,
+        "created_at": timezone.now(),
+        "backdated": False,
+    }
+    values.update(extra)
+    return values
+
+
+def raw_balances(rows: dict[int, tuple[Decimal, int]]) -> None:
+    """UPDATE several accounts' balance and version in one statement, as the facade does."""
+    balance, version, pk = (_column(Account, name) for name in ("balance", "version", "id"))
+    cases = " ".join(["WHEN %s THEN %s"] * len(rows))
+    params: list[Any] = []
+    for pk_value, (amount, _) in rows.items():
+        params += [pk_value, _prep(Account, "balance", amount)]
+    for pk_value, (_, number) in rows.items():
+        params += [pk_value, number]
+    params += list(rows)
+    _execute(
+        f"UPDATE {_table(Account)} SET {balance} = CASE {pk} {cases} END, "
+        f"{version} = CASE {pk} {cases} END "
+        f"WHERE {pk} IN ({', '.join(['%s'] * len(rows))})",
+        params,
+    )
+
+
+def test_a_multi_row_insert_with_one_leg_off_its_version_chain_is_refused(ledger):
+    other = AccountFactory()
+    before = snapshot()
+    with refused("skips a version"):
+        entry = raw_transfer(source=ledger.card, destination=other, amount=Decimal(5))
+        ledger.card.refresh_from_db()
+        raw_legs(
+            entry,
+            [
+                leg_values(1, other, Decimal("5.00")),
+                leg_values(
+                    2,
+                    ledger.card,
+                    Decimal("-5.00"),
+                    account_version=ledger.card.version + 2,
+                ),
+            ],
+        )
+    with refused("balance_after does not follow"):
+        entry = raw_transfer(source=ledger.card, destination=other, amount=Decimal(5))
+        raw_legs(
+            entry,
+            [
+                leg_values(1, other, Decimal("5.00"), balance_after=Decimal("6.00")),
+                leg_values(2, ledger.card, Decimal("-5.00")),
+            ],
+        )
+    with refused("must sum to zero"):
+        entry = raw_transfer(source=ledger.card, destination=other, amount=Decimal(5))
+        raw_legs(
+            entry,
+            [leg_values(1, other, Decimal("5.00")), leg_values(2, ledger.card, Decimal("-4.00"))],
+        )
+    assert snapshot() == before
+
+
+def test_a_multi_row_insert_may_chain_legs_of_one_account_within_the_statement(ledger):
+    """The second leg's previous leg is the first, inserted by the same statement."""
+    other = AccountFactory()
+    entry = raw_transfer(
+        source=ledger.card, destination=other, amount=Decimal(5), leg_count=3, kind="entry"
+    )
+    first = leg_values(1, ledger.card, Decimal("-2.00"))
+    second = leg_values(
+        2,
+        ledger.card,
+        Decimal("-3.00"),
+        account_version=first["account_version"] + 1,
+        balance_after=first["balance_after"] - Decimal("3.00"),
+    )
+    raw_legs(entry, [first, second, leg_values(3, other, Decimal("5.00"))])
+    raw_balances(
+        {
+            ledger.card.pk: (second["balance_after"], second["account_version"]),
+            other.pk: (Decimal("5.00"), 1),
+        }
+    )
+    ledger.card.refresh_from_db()
+    assert ledger.card.balance == Decimal("95.00")
+    assert reports.verify().ok
+
+
+def test_a_multi_row_update_of_balances_is_checked_row_by_row(ledger):
+    other = AccountFactory()
+    entry = raw_transfer(source=ledger.card, destination=other, amount=Decimal(5))
+    legs = [leg_values(1, ledger.card, Decimal("-5.00")), leg_values(2, other, Decimal("5.00"))]
+    raw_legs(entry, legs)
+    before = snapshot()
+    with refused("balance after its last leg"):
+        raw_balances({ledger.card.pk: (Decimal("95.00"), 2), other.pk: (Decimal("6.00"), 1)})
+    with refused("changes only by posting legs"):
+        raw_balances({ledger.card.pk: (Decimal("95.00"), 2), other.pk: (Decimal("5.00"), 0)})
+    assert snapshot() == before
+    with refused("must include every leg"):
+        later = raw_transfer(source=ledger.card, destination=other, amount=Decimal(1))
+        raw_legs(
+            later,
+            [
+                leg_values(1, ledger.card, Decimal("-1.00"), account_version=3, balance_after=94),
+                leg_values(2, other, Decimal("1.00"), account_version=2, balance_after=6),
+            ],
+        )
+        raw_balances({ledger.card.pk: (Decimal("95.00"), 2), other.pk: (Decimal("6.00"), 2)})
+    assert snapshot() == before
+    raw_balances({ledger.card.pk: (Decimal("95.00"), 2), other.pk: (Decimal("5.00"), 1)})
+    assert reports.verify().ok
+
+
+def test_a_multi_row_update_cannot_move_a_balance_onto_an_incomplete_transfer(ledger):
+    other = AccountFactory()
+    before = snapshot()
+    with refused("includes an incomplete transfer"):
+        entry = raw_transfer(source=ledger.card, destination=other, amount=Decimal(5))
+        raw_legs(entry, [leg_values(1, ledger.card, Decimal("-5.00"))])
+        raw_balances({ledger.card.pk: (Decimal("95.00"), 2)})
+    assert snapshot() == before
+
+
+def test_an_account_with_legs_cannot_become_a_parent_in_a_multi_row_update(ledger):
+    first, second = AccountFactory(), AccountFactory()
+    pk, parent = _column(Account, "id"), _column(Account, "parent")
+    before = snapshot()
+    with refused("account with legs cannot become a parent"):
+        _execute(
+            f"UPDATE {_table(Account)} SET {parent} = %s WHERE {pk} IN (%s, %s)",
+            [ledger.card.pk, first.pk, second.pk],
+        )
+    assert snapshot() == before
+
+
+@pytest.mark.django_db(transaction=True)  # MySQL commits around trigger DDL
+def test_installing_replaces_triggers_of_an_earlier_shape():
+    """A database migrated by an older release holds T4 as one row trigger for INSERT and
+    UPDATE on PostgreSQL; installing leaves only the current triggers."""
+    from accounts import integrity
+
+    if connection.vendor != "postgresql":
+        pytest.skip("only PostgreSQL's triggers changed shape")
+    expected = integrity.expected_trigger_count(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE OR REPLACE FUNCTION accounts_account_check() RETURNS trigger "
+            "LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$"
+        )
+        cursor.execute(
+            "CREATE TRIGGER accounts_account_check BEFORE INSERT OR UPDATE ON accounts_account "
+            "FOR EACH ROW EXECUTE FUNCTION accounts_account_check()"
+        )
+    assert integrity.installed_trigger_count(connection) == expected + 1
+    assert integrity.ensure_installed("default")
+    assert integrity.installed_trigger_count(connection) == expected
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_proc WHERE proname = 'accounts_account_check'")
+        assert cursor.fetchone()[0] == 0
+    assert not integrity.ensure_installed("default")

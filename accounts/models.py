@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
-from django.db.models import Case, Exists, F, Max, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import Case, Exists, F, Func, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -149,6 +149,16 @@ class AccountQuerySet(models.QuerySet["Account"]):
         )
 
 
+def _ungrouped(function: str, field: str, output_field: models.Field[Any, Any]) -> Func:
+    """``function(field)`` over a whole subquery, with no ``GROUP BY``.
+
+    Django groups by the selected columns when a queryset is annotated with an aggregate; a
+    plain function call in ``.values()`` is not an aggregate to Django, so the subquery stays
+    ``SELECT MAX(col) FROM ... WHERE ...``, the form every backend answers from an index.
+    """
+    return Func(F(field), function=function, output_field=output_field)
+
+
 def _balance_as_of_subquery(as_of: datetime.datetime) -> Case:
     """Balance of ``OuterRef('pk')`` at ``as_of``, for annotating an Account queryset.
 
@@ -156,23 +166,23 @@ def _balance_as_of_subquery(as_of: datetime.datetime) -> Case:
     indexed lookup. An account that has back-dated legs has running balances that are not in
     date order, so its balance is the sum of its legs up to ``as_of`` instead.
     """
-    legs = Transaction.objects.filter(account=OuterRef("pk"))
+    legs = Transaction.objects.filter(account=OuterRef("pk")).order_by()
     upto = legs.filter(created_at__lte=as_of)
-    # MAX() on the (account, created_at) index is a single probe on every backend; ordering
-    # the range instead made MariaDB walk every leg newer than ``as_of``.
+    # MAX() with no GROUP BY is one probe at the end of the (account, created_at) index on
+    # every backend. A grouped MAX() made PostgreSQL and MariaDB read every leg up to
+    # ``as_of``; ordering the range and taking the first row made MariaDB walk every leg
+    # newer than ``as_of``.
     newest_at = (
         Transaction.objects.filter(account=OuterRef(OuterRef("pk")), created_at__lte=as_of)
         .order_by()
-        .values("account")
-        .annotate(newest=Max("created_at"))
-        .values("newest")
+        .values(newest=_ungrouped("MAX", "created_at", models.DateTimeField()))
     )
     last = (
         legs.filter(created_at=Subquery(newest_at))
         .order_by("-account_version")
         .values("balance_after")[:1]
     )
-    summed = upto.order_by().values("account").annotate(total=Sum("amount")).values("total")
+    summed = upto.values(total=_ungrouped("SUM", "amount", money_field()))
     sign = Case(
         When(kind__in=list(DEBIT_NORMAL_KINDS), then=Value(-1)),
         default=Value(1),

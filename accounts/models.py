@@ -188,9 +188,13 @@ def _balance_as_of_subquery(as_of: datetime.datetime) -> Case:
         default=Value(1),
         output_field=models.IntegerField(),
     )
+    # ``backdated=True`` compiles to a bare ``"backdated"`` on SQLite, which its planner does
+    # not match to the (account, backdated) index: it read every leg of the account. Comparing
+    # with a bound value makes it one probe there too.
+    backdated = legs.filter(backdated=Value(True, output_field=models.BooleanField()))
     return Case(
         When(
-            Exists(legs.filter(backdated=True)),
+            Exists(backdated),
             then=Subquery(summed, output_field=money_field()) * sign,
         ),
         default=Subquery(last, output_field=money_field()),

@@ -126,27 +126,52 @@ class AccountQuerySet(models.QuerySet["Account"]):
         currencies. With ``as_of``, each leaf's balance is read from its last leg at or before
         that moment. Either way it is one query, whatever the number of accounts.
         """
-        subtree = Account.objects.filter(
-            tree_path__startswith=OuterRef("tree_path"), currency=OuterRef("currency")
-        )
         if as_of is None:
-            amount: Any = F("balance")
-        else:
-            amount = Coalesce(
-                _balance_as_of_subquery(as_of), Value(Decimal(0)), output_field=money_field()
-            )
-            subtree = subtree.annotate(_leaf_balance=amount)
-            amount = F("_leaf_balance")
-        total = (
-            subtree.order_by()
-            .annotate(_group=Value(1))
-            .values("_group")
-            .annotate(total=Sum(amount))
-            .values("total")
-        )
-        return self.annotate(
-            rollup_balance=Coalesce(Subquery(total), Value(Decimal(0)), output_field=money_field())
-        )
+            return self.annotate(rollup_balance=_rollup_subquery(F("balance")))
+        return self.annotate(rollup_balance=_balance_as_of_rolled_up(as_of))
+
+
+def _rollup_subquery(amount: Any) -> Coalesce:
+    """Sum of ``amount`` over the subtree of ``OuterRef('pk')`` in its currency, or 0.
+
+    ``amount`` is an expression over the subtree's accounts (their balance, or their balance
+    at a moment). The subtree is a prefix match on ``tree_path``.
+    """
+    subtree = Account.objects.filter(
+        tree_path__startswith=OuterRef("tree_path"), currency=OuterRef("currency")
+    )
+    total = (
+        subtree.order_by()
+        .annotate(_amount=amount)
+        .annotate(_group=Value(1))
+        .values("_group")
+        .annotate(total=Sum("_amount"))
+        .values("total")
+    )
+    return Coalesce(Subquery(total), Value(Decimal(0)), output_field=money_field())
+
+
+def _balance_as_of_rolled_up(as_of: datetime.datetime) -> Case:
+    """Balance of ``OuterRef('pk')`` at ``as_of``, rolled up over its subtree when it has one.
+
+    A leaf (no children) reads only its own legs: the roll-up's prefix match on ``tree_path``
+    is not an index range on MariaDB (``LIKE BINARY``) or SQLite (case-insensitive ``LIKE``),
+    and would scan the accounts table for every read. The children check is one probe of the
+    parent index, in the same query.
+    """
+    return Case(
+        When(
+            Exists(Account.objects.filter(parent=OuterRef("pk"))),
+            then=_rollup_subquery(_balance_as_of_or_zero(as_of)),
+        ),
+        default=_balance_as_of_or_zero(as_of),
+        output_field=money_field(),
+    )
+
+
+def _balance_as_of_or_zero(as_of: datetime.datetime) -> Coalesce:
+    """:func:`_balance_as_of_subquery`, with 0 for an account that had no legs by then."""
+    return Coalesce(_balance_as_of_subquery(as_of), Value(Decimal(0)), output_field=money_field())
 
 
 def _ungrouped(function: str, field: str, output_field: models.Field[Any, Any]) -> Func:
@@ -556,37 +581,44 @@ class Account(models.Model):
     def get_balance(self, as_of: datetime.datetime | None = None) -> Decimal:
         """The balance now or ``as_of`` a moment, rolled up over children in this currency.
 
-        One query: the subtree is a prefix match on ``tree_path`` (just the account itself for
-        a leaf), and each leaf's past balance is one indexed lookup of its last leg.
+        A leaf costs at most one query: its stored balance, or its balance at ``as_of`` read
+        from its last leg by then (one indexed lookup). A placeholder sums its subtree, a prefix
+        match on ``tree_path``: one query now, two as of a moment (the first finds that the
+        account has children).
         """
         if self.pk is None:
             return self.balance
-        if as_of is None and not self.is_placeholder():
-            return self.balance
-        subtree = Account.objects.filter(
-            tree_path__startswith=self.tree_path, currency=self.currency
-        ).order_by()
         if as_of is None:
+            if not self.is_placeholder():
+                return self.balance
+            subtree = Account.objects.filter(
+                tree_path__startswith=self.tree_path, currency=self.currency
+            ).order_by()
             total = subtree.aggregate(total=Sum("balance"))["total"]
-        else:
-            past = Coalesce(
-                _balance_as_of_subquery(as_of), Value(Decimal(0)), output_field=money_field()
-            )
+            return total if total is not None else Decimal(0)
+        own = self._own_balance_as_of(as_of)
+        if own is None or own[0]:
+            subtree = Account.objects.filter(
+                tree_path__startswith=self.tree_path, currency=self.currency
+            ).order_by()
+            past = _balance_as_of_or_zero(as_of)
             total = subtree.annotate(_past=past).aggregate(total=Sum("_past"))["total"]
+        else:
+            total = own[2]
         return total if total is not None else Decimal(0)
 
     def get_balances(self, as_of: datetime.datetime | None = None) -> Balance:
         """The rolled-up balance in every currency held by this account and its descendants."""
         if self.pk is None:
             return Balance({self.currency: self.balance})
+        if as_of is not None:
+            own = self._own_balance_as_of(as_of)
+            if own is not None and not own[0]:
+                return Balance({own[1]: own[2] if own[2] is not None else Decimal(0)})
         subtree = Account.objects.filter(tree_path__startswith=self.tree_path)
         rows: Any
         if as_of is not None:
-            subtree = subtree.annotate(
-                _b=Coalesce(
-                    _balance_as_of_subquery(as_of), Value(Decimal(0)), output_field=money_field()
-                )
-            )
+            subtree = subtree.annotate(_b=_balance_as_of_or_zero(as_of))
             rows = subtree.values_list("currency", "_b")
         else:
             rows = subtree.values_list("currency", "balance")
@@ -594,6 +626,26 @@ class Account(models.Model):
         for currency, amount in rows:
             result += Balance({currency: amount})
         return result
+
+    def _own_balance_as_of(
+        self, as_of: datetime.datetime
+    ) -> tuple[bool, str, Decimal | None] | None:
+        """Whether the account has children, its currency, and its own balance at ``as_of``.
+
+        One query, reading only this account's legs: the children check is one probe of the
+        parent index, the balance one or two probes of the legs' indexes. None if the account
+        is gone.
+        """
+        rows = list(
+            Account.objects.filter(pk=self.pk)
+            .order_by()
+            .values_list(
+                Exists(Account.objects.filter(parent=OuterRef("pk"))),
+                "currency",
+                _balance_as_of_subquery(as_of),
+            )[:1]
+        )
+        return rows[0] if rows else None
 
     def descendants(self) -> AccountQuerySet:
         return (

@@ -416,8 +416,21 @@ def assert_reads_legs_through_an_index(sql: str) -> None:
             re.findall(r'"accounts_transaction"\s+(?:AS\s+)?"?(\w+)', sql)
         )
         details = [str(row["detail"]) for row in rows]
+        # Subqueries reuse aliases (U0, ...) across tables: a search through an index of the
+        # accounts table is not a read of the legs, whatever its alias.
+        with connection.cursor() as cursor:
+            account_indexes = set(
+                connection.introspection.get_constraints(cursor, "accounts_account")
+            )
         leg_reads = [
-            d for d in details if re.match(r"(SEARCH|SCAN) (\w+)", d) and d.split()[1] in aliases
+            d
+            for d in details
+            if re.match(r"(SEARCH|SCAN) (\w+)", d)
+            and d.split()[1] in aliases
+            and not (
+                (index := re.search(r"USING (?:COVERING )?INDEX (\w+)", d))
+                and index.group(1) in account_indexes
+            )
         ]
         assert leg_reads, details
         used = set()

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
-from django.db.models import Case, Exists, F, Max, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import Case, Exists, F, Func, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -126,27 +126,62 @@ class AccountQuerySet(models.QuerySet["Account"]):
         currencies. With ``as_of``, each leaf's balance is read from its last leg at or before
         that moment. Either way it is one query, whatever the number of accounts.
         """
-        subtree = Account.objects.filter(
-            tree_path__startswith=OuterRef("tree_path"), currency=OuterRef("currency")
-        )
         if as_of is None:
-            amount: Any = F("balance")
-        else:
-            amount = Coalesce(
-                _balance_as_of_subquery(as_of), Value(Decimal(0)), output_field=money_field()
-            )
-            subtree = subtree.annotate(_leaf_balance=amount)
-            amount = F("_leaf_balance")
-        total = (
-            subtree.order_by()
-            .annotate(_group=Value(1))
-            .values("_group")
-            .annotate(total=Sum(amount))
-            .values("total")
-        )
-        return self.annotate(
-            rollup_balance=Coalesce(Subquery(total), Value(Decimal(0)), output_field=money_field())
-        )
+            return self.annotate(rollup_balance=_rollup_subquery(F("balance")))
+        return self.annotate(rollup_balance=_balance_as_of_rolled_up(as_of))
+
+
+def _rollup_subquery(amount: Any) -> Coalesce:
+    """Sum of ``amount`` over the subtree of ``OuterRef('pk')`` in its currency, or 0.
+
+    ``amount`` is an expression over the subtree's accounts (their balance, or their balance
+    at a moment). The subtree is a prefix match on ``tree_path``.
+    """
+    subtree = Account.objects.filter(
+        tree_path__startswith=OuterRef("tree_path"), currency=OuterRef("currency")
+    )
+    total = (
+        subtree.order_by()
+        .annotate(_amount=amount)
+        .annotate(_group=Value(1))
+        .values("_group")
+        .annotate(total=Sum("_amount"))
+        .values("total")
+    )
+    return Coalesce(Subquery(total), Value(Decimal(0)), output_field=money_field())
+
+
+def _balance_as_of_rolled_up(as_of: datetime.datetime) -> Case:
+    """Balance of ``OuterRef('pk')`` at ``as_of``, rolled up over its subtree when it has one.
+
+    A leaf (no children) reads only its own legs: the roll-up's prefix match on ``tree_path``
+    is not an index range on MariaDB (``LIKE BINARY``) or SQLite (case-insensitive ``LIKE``),
+    and would scan the accounts table for every read. The children check is one probe of the
+    parent index, in the same query.
+    """
+    return Case(
+        When(
+            Exists(Account.objects.filter(parent=OuterRef("pk"))),
+            then=_rollup_subquery(_balance_as_of_or_zero(as_of)),
+        ),
+        default=_balance_as_of_or_zero(as_of),
+        output_field=money_field(),
+    )
+
+
+def _balance_as_of_or_zero(as_of: datetime.datetime) -> Coalesce:
+    """:func:`_balance_as_of_subquery`, with 0 for an account that had no legs by then."""
+    return Coalesce(_balance_as_of_subquery(as_of), Value(Decimal(0)), output_field=money_field())
+
+
+def _ungrouped(function: str, field: str, output_field: models.Field[Any, Any]) -> Func:
+    """``function(field)`` over a whole subquery, with no ``GROUP BY``.
+
+    Django groups by the selected columns when a queryset is annotated with an aggregate; a
+    plain function call in ``.values()`` is not an aggregate to Django, so the subquery stays
+    ``SELECT MAX(col) FROM ... WHERE ...``, the form every backend answers from an index.
+    """
+    return Func(F(field), function=function, output_field=output_field)
 
 
 def _balance_as_of_subquery(as_of: datetime.datetime) -> Case:
@@ -156,31 +191,35 @@ def _balance_as_of_subquery(as_of: datetime.datetime) -> Case:
     indexed lookup. An account that has back-dated legs has running balances that are not in
     date order, so its balance is the sum of its legs up to ``as_of`` instead.
     """
-    legs = Transaction.objects.filter(account=OuterRef("pk"))
+    legs = Transaction.objects.filter(account=OuterRef("pk")).order_by()
     upto = legs.filter(created_at__lte=as_of)
-    # MAX() on the (account, created_at) index is a single probe on every backend; ordering
-    # the range instead made MariaDB walk every leg newer than ``as_of``.
+    # MAX() with no GROUP BY is one probe at the end of the (account, created_at) index on
+    # every backend. A grouped MAX() made PostgreSQL and MariaDB read every leg up to
+    # ``as_of``; ordering the range and taking the first row made MariaDB walk every leg
+    # newer than ``as_of``.
     newest_at = (
         Transaction.objects.filter(account=OuterRef(OuterRef("pk")), created_at__lte=as_of)
         .order_by()
-        .values("account")
-        .annotate(newest=Max("created_at"))
-        .values("newest")
+        .values(newest=_ungrouped("MAX", "created_at", models.DateTimeField()))
     )
     last = (
         legs.filter(created_at=Subquery(newest_at))
         .order_by("-account_version")
         .values("balance_after")[:1]
     )
-    summed = upto.order_by().values("account").annotate(total=Sum("amount")).values("total")
+    summed = upto.values(total=_ungrouped("SUM", "amount", money_field()))
     sign = Case(
         When(kind__in=list(DEBIT_NORMAL_KINDS), then=Value(-1)),
         default=Value(1),
         output_field=models.IntegerField(),
     )
+    # ``backdated=True`` compiles to a bare ``"backdated"`` on SQLite, which its planner does
+    # not match to the (account, backdated) index: it read every leg of the account. Comparing
+    # with a bound value makes it one probe there too.
+    backdated = legs.filter(backdated=Value(True, output_field=models.BooleanField()))
     return Case(
         When(
-            Exists(legs.filter(backdated=True)),
+            Exists(backdated),
             then=Subquery(summed, output_field=money_field()) * sign,
         ),
         default=Subquery(last, output_field=money_field()),
@@ -542,37 +581,44 @@ class Account(models.Model):
     def get_balance(self, as_of: datetime.datetime | None = None) -> Decimal:
         """The balance now or ``as_of`` a moment, rolled up over children in this currency.
 
-        One query: the subtree is a prefix match on ``tree_path`` (just the account itself for
-        a leaf), and each leaf's past balance is one indexed lookup of its last leg.
+        A leaf costs at most one query: its stored balance, or its balance at ``as_of`` read
+        from its last leg by then (one indexed lookup). A placeholder sums its subtree, a prefix
+        match on ``tree_path``: one query now, two as of a moment (the first finds that the
+        account has children).
         """
         if self.pk is None:
             return self.balance
-        if as_of is None and not self.is_placeholder():
-            return self.balance
-        subtree = Account.objects.filter(
-            tree_path__startswith=self.tree_path, currency=self.currency
-        ).order_by()
         if as_of is None:
+            if not self.is_placeholder():
+                return self.balance
+            subtree = Account.objects.filter(
+                tree_path__startswith=self.tree_path, currency=self.currency
+            ).order_by()
             total = subtree.aggregate(total=Sum("balance"))["total"]
-        else:
-            past = Coalesce(
-                _balance_as_of_subquery(as_of), Value(Decimal(0)), output_field=money_field()
-            )
+            return total if total is not None else Decimal(0)
+        own = self._own_balance_as_of(as_of)
+        if own is None or own[0]:
+            subtree = Account.objects.filter(
+                tree_path__startswith=self.tree_path, currency=self.currency
+            ).order_by()
+            past = _balance_as_of_or_zero(as_of)
             total = subtree.annotate(_past=past).aggregate(total=Sum("_past"))["total"]
+        else:
+            total = own[2]
         return total if total is not None else Decimal(0)
 
     def get_balances(self, as_of: datetime.datetime | None = None) -> Balance:
         """The rolled-up balance in every currency held by this account and its descendants."""
         if self.pk is None:
             return Balance({self.currency: self.balance})
+        if as_of is not None:
+            own = self._own_balance_as_of(as_of)
+            if own is not None and not own[0]:
+                return Balance({own[1]: own[2] if own[2] is not None else Decimal(0)})
         subtree = Account.objects.filter(tree_path__startswith=self.tree_path)
         rows: Any
         if as_of is not None:
-            subtree = subtree.annotate(
-                _b=Coalesce(
-                    _balance_as_of_subquery(as_of), Value(Decimal(0)), output_field=money_field()
-                )
-            )
+            subtree = subtree.annotate(_b=_balance_as_of_or_zero(as_of))
             rows = subtree.values_list("currency", "_b")
         else:
             rows = subtree.values_list("currency", "balance")
@@ -580,6 +626,26 @@ class Account(models.Model):
         for currency, amount in rows:
             result += Balance({currency: amount})
         return result
+
+    def _own_balance_as_of(
+        self, as_of: datetime.datetime
+    ) -> tuple[bool, str, Decimal | None] | None:
+        """Whether the account has children, its currency, and its own balance at ``as_of``.
+
+        One query, reading only this account's legs: the children check is one probe of the
+        parent index, the balance one or two probes of the legs' indexes. None if the account
+        is gone.
+        """
+        rows = list(
+            Account.objects.filter(pk=self.pk)
+            .order_by()
+            .values_list(
+                Exists(Account.objects.filter(parent=OuterRef("pk"))),
+                "currency",
+                _balance_as_of_subquery(as_of),
+            )[:1]
+        )
+        return rows[0] if rows else None
 
     def descendants(self) -> AccountQuerySet:
         return (

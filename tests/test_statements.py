@@ -21,6 +21,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts import codes, facade, integrity, reports
 from accounts.models import Account, Kind, Transaction, Transfer, TransferKind
+from accounts.money import Balance
 
 pytestmark = pytest.mark.django_db
 
@@ -106,6 +107,44 @@ def test_reading_a_balance_as_of_a_moment_is_one_query(bank, wallet, django_asse
     facade.transfer(bank, wallet, Decimal("10"))
     with django_assert_num_queries(1):
         wallet.get_balance(as_of=START)
+
+
+def test_a_leaf_balance_as_of_a_moment_reads_only_its_own_legs(bank, wallet):
+    facade.transfer(bank, wallet, Decimal("10"))
+    for read in (wallet.get_balance, wallet.get_balances):
+        [sql] = captured_sql(lambda read=read: read(as_of=START))
+        # No roll-up over the accounts table for an account without children, and no grouped
+        # aggregate: each step is a probe of an index, not a read of a range of legs.
+        assert "tree_path" not in sql
+        assert "GROUP BY" not in sql.upper()
+
+
+def test_an_account_without_legs_has_a_zero_balance_at_any_moment(wallet):
+    assert wallet.get_balance(as_of=START) == 0
+    assert wallet.get_balances(as_of=START) == Balance()
+    [row] = Account.objects.with_balances(as_of=START).filter(pk=wallet.pk)
+    assert row.rollup_balance == 0
+
+
+def test_of_legs_at_the_same_instant_the_highest_version_is_the_balance_then(bank, wallet):
+    with clock(START):
+        facade.transfer(bank, wallet, Decimal("10"))
+        facade.transfer(wallet, bank, Decimal("4"))
+    with clock(START + MINUTE):
+        facade.transfer(bank, wallet, Decimal("5"))
+
+    expected = {START - TICK: 0, START: 6, START + MINUTE - TICK: 6, START + MINUTE: 11}
+    assert {moment: wallet.get_balance(as_of=moment) for moment in expected} == expected
+    assert {moment: wallet.get_balances(as_of=moment)[wallet.currency] for moment in expected} == (
+        expected
+    )
+    rolled_up = {
+        moment: Account.objects.with_balances(as_of=moment).get(pk=wallet.pk).rollup_balance
+        for moment in expected
+    }
+    assert rolled_up == expected
+    # The bank is an asset: the same legs, in its natural sign.
+    assert bank.get_balance(as_of=START) == Decimal("6")
 
 
 def test_legs_posted_at_the_same_instant_keep_the_order_they_were_posted_in(bank, wallet):
@@ -416,8 +455,21 @@ def assert_reads_legs_through_an_index(sql: str) -> None:
             re.findall(r'"accounts_transaction"\s+(?:AS\s+)?"?(\w+)', sql)
         )
         details = [str(row["detail"]) for row in rows]
+        # Subqueries reuse aliases (U0, ...) across tables: a search through an index of the
+        # accounts table is not a read of the legs, whatever its alias.
+        with connection.cursor() as cursor:
+            account_indexes = set(
+                connection.introspection.get_constraints(cursor, "accounts_account")
+            )
         leg_reads = [
-            d for d in details if re.match(r"(SEARCH|SCAN) (\w+)", d) and d.split()[1] in aliases
+            d
+            for d in details
+            if re.match(r"(SEARCH|SCAN) (\w+)", d)
+            and d.split()[1] in aliases
+            and not (
+                (index := re.search(r"USING (?:COVERING )?INDEX (\w+)", d))
+                and index.group(1) in account_indexes
+            )
         ]
         assert leg_reads, details
         used = set()
@@ -432,6 +484,34 @@ def test_the_as_of_lookup_reads_the_legs_index_not_the_whole_history(long_histor
     target = long_history["target"]
     [sql] = captured_sql(lambda: target.get_balance(as_of=START + 4999 * MINUTE))
     assert_reads_legs_through_an_index(sql)
+
+
+def test_the_as_of_lookup_of_a_leaf_probes_indexes_and_reads_no_range(long_history):
+    """The newest leg by then is found by MAX() from the end of the (account, time) index,
+    the back-dated check by one probe of (account, backdated), and no table is scanned."""
+    target = long_history["target"]
+    [sql] = captured_sql(lambda: target.get_balance(as_of=START + 4999 * MINUTE))
+    rows = plan_of(sql)
+    if connection.vendor == "postgresql":
+        text = "\n".join(str(row["QUERY PLAN"]) for row in rows)
+        assert "Seq Scan on accounts_transaction" not in text, text
+        assert "GroupAggregate" not in text and "HashAggregate" not in text, text
+        assert re.search(
+            r"Index Only Scan Backward using accounts_tx_account_time on accounts_transaction",
+            text,
+        ), text
+        assert "backdated = true" in text, text
+    elif connection.vendor == "mysql":
+        assert all(row["type"] != "ALL" for row in rows), rows
+        assert any("Select tables optimized away" in str(row["Extra"]) for row in rows), rows
+        [probe] = [row for row in rows if row["key"] == "accounts_tx_backdated"]
+        assert probe["ref"] == "const,const", rows
+    else:
+        details = [str(row["detail"]) for row in rows]
+        assert not [d for d in details if d.startswith("SCAN")], details
+        leg_searches = [d for d in details if re.search(r"INDEX accounts_t(x|ransaction)_", d)]
+        assert leg_searches, details
+        assert all("(account_id=? AND " in d for d in leg_searches), details
 
 
 def test_a_statement_page_reads_the_legs_index_not_the_whole_history(long_history):

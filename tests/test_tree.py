@@ -171,3 +171,40 @@ def test_balances_in_several_currencies_as_of_a_moment():
 
     assert bank.get_balances(as_of=JAN) == Balance({"GBP": Decimal("10")})
     assert bank.get_balances(as_of=FEB) == Balance({"GBP": Decimal("10"), "EUR": Decimal("20")})
+
+
+def test_a_placeholder_as_of_a_moment_sums_its_subtree_back_dated_legs_included(
+    django_assert_max_num_queries,
+):
+    bank = make("Bank", Kind.ASSET)
+    expenses = make("Expenses", Kind.EXPENSE)
+    # Loaded while it was still a leaf: whether it has children is asked of the database.
+    stale = Account.objects.get(pk=expenses.pk)
+    food = make("Food", Kind.EXPENSE, parent=expenses)
+    rent = make("Rent", Kind.EXPENSE, parent=expenses)
+    rent_eur = make("Rent EUR", Kind.EXPENSE, parent=expenses, currency="EUR")
+    owner_eur = make("Owner EUR", Kind.EQUITY, currency="EUR")
+    with mock.patch("accounts.facade.timezone.now", return_value=FEB):
+        facade.post([Debit(food, Decimal("30")), Credit(bank, Decimal("30"))])
+        facade.post([Debit(rent_eur, Decimal("7")), Credit(owner_eur, Decimal("7"))])
+    with mock.patch("accounts.facade.timezone.now", return_value=MAR):
+        facade.post([Debit(rent, Decimal("100")), Credit(bank, Decimal("100"))])
+        # Dated before Food's first leg: Food (and Bank) now answer by summing their legs.
+        facade.post([Debit(food, Decimal("20")), Credit(bank, Decimal("20"))], date=JAN)
+
+    expected = {JAN - datetime.timedelta(days=1): 0, JAN: 20, FEB: 50, MAR: 150}
+    assert {moment: expenses.get_balance(as_of=moment) for moment in expected} == expected
+    assert {moment: stale.get_balance(as_of=moment) for moment in expected} == expected
+    assert {moment: bank.get_balance(as_of=moment) for moment in expected} == {
+        moment: -amount for moment, amount in expected.items()
+    }
+    assert food.get_balance(as_of=JAN) == 20 and food.get_balance(as_of=FEB) == 50
+    assert expenses.get_balances(as_of=FEB) == Balance({"GBP": Decimal("50"), "EUR": Decimal("7")})
+    assert stale.get_balances(as_of=JAN) == Balance({"GBP": Decimal("20")})
+    rows = Account.objects.with_balances(as_of=FEB).filter(pk__in=[expenses.pk, food.pk, rent.pk])
+    assert {a.name: a.rollup_balance for a in rows} == {"Expenses": 50, "Food": 50, "Rent": 0}
+
+    with django_assert_max_num_queries(1):
+        assert food.get_balance(as_of=MAR) == 50
+    with django_assert_max_num_queries(2):
+        assert expenses.get_balance(as_of=MAR) == 150

@@ -213,10 +213,7 @@ def _balance_as_of_subquery(as_of: datetime.datetime) -> Case:
         default=Value(1),
         output_field=models.IntegerField(),
     )
-    # ``backdated=True`` compiles to a bare ``"backdated"`` on SQLite, which its planner does
-    # not match to the (account, backdated) index: it read every leg of the account. Comparing
-    # with a bound value makes it one probe there too.
-    backdated = legs.filter(backdated=Value(True, output_field=models.BooleanField()))
+    backdated = legs.backdated()
     return Case(
         When(
             Exists(backdated),
@@ -679,6 +676,15 @@ class LedgerQuerySet(models.QuerySet[Any]):
 
     update.queryset_only = True  # type: ignore[attr-defined]
     delete.queryset_only = True  # type: ignore[attr-defined]
+
+    def backdated(self) -> LedgerQuerySet:
+        """The back-dated legs, found through the (account, backdated) index on every backend.
+
+        ``filter(backdated=True)`` compiles to a bare ``"backdated"`` on SQLite, which its
+        planner does not match to the index: it read every leg of the account. Comparing with a
+        bound value makes it one probe there too.
+        """
+        return self.filter(backdated=Value(True, output_field=models.BooleanField()))
 
 
 class TransferManager(models.Manager["Transfer"]):

@@ -212,7 +212,7 @@ def statement(
         ]
     )
     sign = account.normal_sign
-    if rows and Transaction.objects.filter(account=account, backdated=True).exists():
+    if rows and Transaction.objects.filter(account=account).backdated().exists():
         # Running balances were stored in posting order; rebuild them in date order.
         first = rows[0]
         before = Transaction.objects.filter(account=account).filter(

@@ -47,3 +47,19 @@ def test_tree_paths_roll_up_per_currency_without_string_building(source):
     assert rows["P"] == 7 and rows["C"] == 7 and rows["G"] == 7 and rows["E"] == 3
     assert grand.is_descendant_of(parent) and not parent.is_descendant_of(grand)
     assert grand.depth == 2
+
+
+def test_the_backdated_check_compares_with_a_bound_value(source):
+    """SQLite's planner matches ``backdated = ?`` to the (account, backdated) index, but not the
+    bare ``"backdated"`` that ``filter(backdated=True)`` compiles to there: on an account with
+    many legs that read every one of them."""
+    from accounts.models import Transaction
+
+    a = Account.objects.create()
+    facade.transfer(source, a, Decimal("10"))
+    query = Transaction.objects.filter(account=a).backdated()
+    assert list(query) == []
+    facade.transfer(source, a, Decimal("1"), date=timezone.now() - datetime.timedelta(days=1))
+    assert [leg.amount for leg in query.all()] == [Decimal("1")]
+    sql, params = query.query.sql_with_params()
+    assert True in params, (sql, params)

@@ -69,7 +69,7 @@ def balance_points(account: Account, *, max_points: int = MAX_POINTS) -> list[Po
     sampled = legs if versions is None else legs.filter(account_version__in=versions)
     rows = list(
         sampled.annotate(
-            any_backdated=Exists(Transaction.objects.filter(account=account, backdated=True))
+            any_backdated=Exists(Transaction.objects.filter(account=account).backdated())
         )
         .order_by("created_at", "account_version")
         .values_list("created_at", "balance_after", "any_backdated")

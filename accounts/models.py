@@ -200,8 +200,8 @@ def _balance_as_of_subquery(as_of: datetime.datetime) -> Case:
     newest_at = (
         Transaction.objects.filter(account=OuterRef(OuterRef("pk")), created_at__lte=as_of)
         .order_by()
-        .values(newest=_ungrouped("MAX", "created_at", models.DateTimeField()))
-    )
+        .values(newest=_ungrouped("MAX", "created_at", models.DateTimeField()))[:1]
+    )  # one row anyway; Django 6 refuses an exact lookup on an unsliced subquery
     last = (
         legs.filter(created_at=Subquery(newest_at))
         .order_by("-account_version")

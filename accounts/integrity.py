@@ -115,6 +115,30 @@ def prepare_connection(connection: Any) -> None:
 
 _PG_RAISE = "RAISE EXCEPTION USING ERRCODE = 'check_violation', MESSAGE = "
 
+
+def _pg_statement_check(name: str, problems: str) -> str:
+    """A PostgreSQL trigger function that checks a statement's rows with one query.
+
+    ``problems`` selects one column, ``problem``: NULL for a row that is fine, else the message
+    to refuse the statement with. The first problem found is raised.
+    """
+    return f"""
+    CREATE OR REPLACE FUNCTION {name}() RETURNS trigger
+    LANGUAGE plpgsql SET enable_seqscan = off AS $$
+    DECLARE problem text;
+    BEGIN
+        IF accounts_ledger_unlocked() THEN RETURN NULL; END IF;
+        SELECT checked.problem INTO problem FROM ({problems}) checked
+        WHERE checked.problem IS NOT NULL
+        LIMIT 1;
+        IF problem IS NOT NULL THEN
+            {_PG_RAISE} problem;
+        END IF;
+        RETURN NULL;
+    END $$
+    """
+
+
 POSTGRESQL = [
     """
     CREATE OR REPLACE FUNCTION accounts_ledger_unlocked() RETURNS boolean
@@ -199,75 +223,64 @@ POSTGRESQL = [
     # 1..n (a leg beyond n is refused here), which the unique (transfer, leg_index) index
     # answers. A CASE evaluates its subqueries lazily: the transfer-wide checks run only for a
     # transfer's last leg.
-    f"""
-    CREATE OR REPLACE FUNCTION accounts_transaction_check() RETURNS trigger
-    LANGUAGE plpgsql SET enable_seqscan = off AS $$
-    DECLARE problem text;
-    BEGIN
-        IF accounts_ledger_unlocked() THEN RETURN NULL; END IF;
-        SELECT checked.problem INTO problem FROM (
-            SELECT CASE
-                WHEN a.kind IS NULL THEN
-                    'accounts: leg on an account that does not exist'
-                WHEN n.currency <> a.currency THEN
-                    'accounts: a leg must be in its account''s currency ('
-                    || a.currency || '), not ' || n.currency
-                WHEN EXISTS (SELECT 1 FROM accounts_account c WHERE c.parent_id = n.account_id)
-                THEN
-                    'accounts: an account with children cannot receive legs'
-                WHEN t.leg_count IS NULL OR n.leg_index > t.leg_count THEN
-                    'accounts: leg beyond its transfer''s leg_count'
-                WHEN n.account_version <= a.version THEN
-                    'accounts: leg version is not newer than its account'
-                WHEN n.account_version > 1
-                    AND p.account_version IS DISTINCT FROM n.account_version - 1
-                THEN
-                    'accounts: leg skips a version of its account'
-                WHEN n.backdated IS DISTINCT FROM coalesce(n.created_at < p.created_at, false)
-                THEN
-                    'accounts: backdated must say whether the leg predates the one before'
-                WHEN n.balance_after <> coalesce(p.balance_after, 0)
-                    + (CASE WHEN a.kind IN ('asset', 'expense') THEN -1 ELSE 1 END) * n.amount
-                THEN
-                    'accounts: balance_after does not follow from the previous leg'
-                WHEN n.leg_index = t.leg_count AND t.leg_count <> (
+    _pg_statement_check(
+        "accounts_transaction_check",
+        """
+        SELECT CASE
+            WHEN a.kind IS NULL THEN
+                'accounts: leg on an account that does not exist'
+            WHEN n.currency <> a.currency THEN
+                'accounts: a leg must be in its account''s currency ('
+                || a.currency || '), not ' || n.currency
+            WHEN EXISTS (SELECT 1 FROM accounts_account c WHERE c.parent_id = n.account_id)
+            THEN
+                'accounts: an account with children cannot receive legs'
+            WHEN t.leg_count IS NULL OR n.leg_index > t.leg_count THEN
+                'accounts: leg beyond its transfer''s leg_count'
+            WHEN n.account_version <= a.version THEN
+                'accounts: leg version is not newer than its account'
+            WHEN n.account_version > 1
+                AND p.account_version IS DISTINCT FROM n.account_version - 1
+            THEN
+                'accounts: leg skips a version of its account'
+            WHEN n.backdated IS DISTINCT FROM coalesce(n.created_at < p.created_at, false)
+            THEN
+                'accounts: backdated must say whether the leg predates the one before'
+            WHEN n.balance_after <> coalesce(p.balance_after, 0)
+                + (CASE WHEN a.kind IN ('asset', 'expense') THEN -1 ELSE 1 END) * n.amount
+            THEN
+                'accounts: balance_after does not follow from the previous leg'
+            WHEN n.leg_index = t.leg_count AND t.leg_count <> (
+                SELECT count(*) FROM accounts_transaction l
+                WHERE l.transfer_id = n.transfer_id AND l.leg_index BETWEEN 1 AND t.leg_count)
+            THEN
+                'accounts: transfer posted with ' || (
                     SELECT count(*) FROM accounts_transaction l
-                    WHERE l.transfer_id = n.transfer_id AND l.leg_index BETWEEN 1 AND t.leg_count)
-                THEN
-                    'accounts: transfer posted with ' || (
-                        SELECT count(*) FROM accounts_transaction l
-                        WHERE l.transfer_id = n.transfer_id
-                        AND l.leg_index BETWEEN 1 AND t.leg_count)
-                    || ' of its ' || t.leg_count || ' legs'
-                WHEN n.leg_index = t.leg_count AND EXISTS (
-                    SELECT 1 FROM accounts_transaction l
-                    WHERE l.transfer_id = n.transfer_id AND l.leg_index BETWEEN 1 AND t.leg_count
-                    GROUP BY l.currency HAVING sum(l.amount) <> 0)
-                THEN
-                    'accounts: the legs of a transfer must sum to zero in each currency'
-            END AS problem
-            FROM accounts_new_legs n
-            LEFT JOIN LATERAL (
-                SELECT kind, currency, version FROM accounts_account
-                WHERE id = n.account_id LIMIT 1
-            ) a ON true
-            LEFT JOIN LATERAL (
-                SELECT leg_count FROM accounts_transfer WHERE id = n.transfer_id LIMIT 1
-            ) t ON true
-            LEFT JOIN LATERAL (
-                SELECT account_version, balance_after, created_at FROM accounts_transaction
-                WHERE account_id = n.account_id AND account_version < n.account_version
-                ORDER BY account_version DESC LIMIT 1
-            ) p ON true
-        ) checked
-        WHERE checked.problem IS NOT NULL
-        LIMIT 1;
-        IF problem IS NOT NULL THEN
-            {_PG_RAISE} problem;
-        END IF;
-        RETURN NULL;
-    END $$
-    """,
+                    WHERE l.transfer_id = n.transfer_id
+                    AND l.leg_index BETWEEN 1 AND t.leg_count)
+                || ' of its ' || t.leg_count || ' legs'
+            WHEN n.leg_index = t.leg_count AND EXISTS (
+                SELECT 1 FROM accounts_transaction l
+                WHERE l.transfer_id = n.transfer_id AND l.leg_index BETWEEN 1 AND t.leg_count
+                GROUP BY l.currency HAVING sum(l.amount) <> 0)
+            THEN
+                'accounts: the legs of a transfer must sum to zero in each currency'
+        END AS problem
+        FROM accounts_new_legs n
+        LEFT JOIN LATERAL (
+            SELECT kind, currency, version FROM accounts_account
+            WHERE id = n.account_id LIMIT 1
+        ) a ON true
+        LEFT JOIN LATERAL (
+            SELECT leg_count FROM accounts_transfer WHERE id = n.transfer_id LIMIT 1
+        ) t ON true
+        LEFT JOIN LATERAL (
+            SELECT account_version, balance_after, created_at FROM accounts_transaction
+            WHERE account_id = n.account_id AND account_version < n.account_version
+            ORDER BY account_version DESC LIMIT 1
+        ) p ON true
+        """,
+    ),
     "DROP TRIGGER IF EXISTS accounts_transaction_check ON accounts_transaction",
     """
     CREATE TRIGGER accounts_transaction_check AFTER INSERT ON accounts_transaction
@@ -302,56 +315,45 @@ POSTGRESQL = [
     # T4, changed accounts: once per UPDATE statement, old and new rows side by side. One
     # lookup per account, its newest leg (in order from the unique (account, version) index),
     # answers both "the balance is its last leg's" and "no leg is left out".
-    f"""
-    CREATE OR REPLACE FUNCTION accounts_account_update_check() RETURNS trigger
-    LANGUAGE plpgsql SET enable_seqscan = off AS $$
-    DECLARE problem text;
-    BEGIN
-        IF accounts_ledger_unlocked() THEN RETURN NULL; END IF;
-        SELECT checked.problem INTO problem FROM (
-            SELECT CASE
-                WHEN o.version > 0 AND (n.kind <> o.kind OR n.currency <> o.currency) THEN
-                    'accounts: kind and currency are fixed once an account has legs'
-                WHEN o.status = 'closed' AND n.status <> 'closed' THEN
-                    'accounts: a closed account stays closed'
-                WHEN n.parent_id IS NOT NULL AND n.parent_id IS DISTINCT FROM o.parent_id
-                    AND EXISTS (
-                        SELECT 1 FROM accounts_account WHERE id = n.parent_id AND version > 0)
-                THEN
-                    'accounts: an account with legs cannot become a parent'
-                WHEN n.balance IS NOT DISTINCT FROM o.balance AND n.version = o.version THEN
-                    NULL
-                WHEN n.version <= o.version THEN
-                    'accounts: a balance changes only by posting legs'
-                WHEN l.account_version > n.version THEN
-                    'accounts: the balance must include every leg of the account'
-                WHEN l.account_version IS DISTINCT FROM n.version
-                    OR l.balance_after <> n.balance
-                THEN
-                    'accounts: the balance must equal the balance after its last leg'
-                WHEN NOT EXISTS (
-                    SELECT 1 FROM accounts_transaction last
-                    WHERE last.transfer_id = l.transfer_id AND last.leg_index = (
-                        SELECT leg_count FROM accounts_transfer WHERE id = l.transfer_id))
-                THEN
-                    'accounts: the balance includes an incomplete transfer'
-            END AS problem
-            FROM accounts_old_accounts o
-            JOIN accounts_new_accounts n ON n.id = o.id
-            LEFT JOIN LATERAL (
-                SELECT account_version, balance_after, transfer_id FROM accounts_transaction
-                WHERE account_id = n.id
-                ORDER BY account_version DESC LIMIT 1
-            ) l ON true
-        ) checked
-        WHERE checked.problem IS NOT NULL
-        LIMIT 1;
-        IF problem IS NOT NULL THEN
-            {_PG_RAISE} problem;
-        END IF;
-        RETURN NULL;
-    END $$
-    """,
+    _pg_statement_check(
+        "accounts_account_update_check",
+        """
+        SELECT CASE
+            WHEN o.version > 0 AND (n.kind <> o.kind OR n.currency <> o.currency) THEN
+                'accounts: kind and currency are fixed once an account has legs'
+            WHEN o.status = 'closed' AND n.status <> 'closed' THEN
+                'accounts: a closed account stays closed'
+            WHEN n.parent_id IS NOT NULL AND n.parent_id IS DISTINCT FROM o.parent_id
+                AND EXISTS (
+                    SELECT 1 FROM accounts_account WHERE id = n.parent_id AND version > 0)
+            THEN
+                'accounts: an account with legs cannot become a parent'
+            WHEN n.balance IS NOT DISTINCT FROM o.balance AND n.version = o.version THEN
+                NULL
+            WHEN n.version <= o.version THEN
+                'accounts: a balance changes only by posting legs'
+            WHEN l.account_version > n.version THEN
+                'accounts: the balance must include every leg of the account'
+            WHEN l.account_version IS DISTINCT FROM n.version
+                OR l.balance_after <> n.balance
+            THEN
+                'accounts: the balance must equal the balance after its last leg'
+            WHEN NOT EXISTS (
+                SELECT 1 FROM accounts_transaction last
+                WHERE last.transfer_id = l.transfer_id AND last.leg_index = (
+                    SELECT leg_count FROM accounts_transfer WHERE id = l.transfer_id))
+            THEN
+                'accounts: the balance includes an incomplete transfer'
+        END AS problem
+        FROM accounts_old_accounts o
+        JOIN accounts_new_accounts n ON n.id = o.id
+        LEFT JOIN LATERAL (
+            SELECT account_version, balance_after, transfer_id FROM accounts_transaction
+            WHERE account_id = n.id
+            ORDER BY account_version DESC LIMIT 1
+        ) l ON true
+        """,
+    ),
     "DROP TRIGGER IF EXISTS accounts_account_update_check ON accounts_account",
     """
     CREATE TRIGGER accounts_account_update_check AFTER UPDATE ON accounts_account

@@ -161,12 +161,17 @@ def _balance_as_of_rolled_up(as_of: datetime.datetime) -> Case:
     """
     return Case(
         When(
-            Exists(Account.objects.filter(parent=OuterRef("pk"))),
+            _has_children(),
             then=_rollup_subquery(_balance_as_of_or_zero(as_of)),
         ),
         default=_balance_as_of_or_zero(as_of),
         output_field=money_field(),
     )
+
+
+def _has_children() -> Exists:
+    """Whether ``OuterRef('pk')`` has child accounts: one probe of the parent index."""
+    return Exists(Account.objects.filter(parent=OuterRef("pk")))
 
 
 def _balance_as_of_or_zero(as_of: datetime.datetime) -> Coalesce:
@@ -585,23 +590,20 @@ class Account(models.Model):
         """
         if self.pk is None:
             return self.balance
+        subtree = Account.objects.filter(
+            tree_path__startswith=self.tree_path, currency=self.currency
+        ).order_by()
         if as_of is None:
             if not self.is_placeholder():
                 return self.balance
-            subtree = Account.objects.filter(
-                tree_path__startswith=self.tree_path, currency=self.currency
-            ).order_by()
             total = subtree.aggregate(total=Sum("balance"))["total"]
-            return total if total is not None else Decimal(0)
-        own = self._own_balance_as_of(as_of)
-        if own is None or own[0]:
-            subtree = Account.objects.filter(
-                tree_path__startswith=self.tree_path, currency=self.currency
-            ).order_by()
-            past = _balance_as_of_or_zero(as_of)
-            total = subtree.annotate(_past=past).aggregate(total=Sum("_past"))["total"]
         else:
-            total = own[2]
+            own = self._own_balance_as_of(as_of)
+            if own is None or own[0]:
+                past = _balance_as_of_or_zero(as_of)
+                total = subtree.annotate(_past=past).aggregate(total=Sum("_past"))["total"]
+            else:
+                total = own[2]
         return total if total is not None else Decimal(0)
 
     def get_balances(self, as_of: datetime.datetime | None = None) -> Balance:
@@ -637,7 +639,7 @@ class Account(models.Model):
             Account.objects.filter(pk=self.pk)
             .order_by()
             .values_list(
-                Exists(Account.objects.filter(parent=OuterRef("pk"))),
+                _has_children(),
                 "currency",
                 _balance_as_of_subquery(as_of),
             )[:1]

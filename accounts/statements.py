@@ -42,10 +42,6 @@ LEG_FIELDS = (
 LEG_FIELDS_PREPARED = frozenset({"amount", "balance_after", "created_at", "backdated"})
 
 
-def _fields(model: Any, names: Sequence[str]) -> list[Field[Any, Any]]:
-    return [model._meta.get_field(name) for name in names]
-
-
 def _converters(connection: Any, model: Any, fields: Sequence[Field[Any, Any]]) -> list[Any]:
     """Per field, what turns a database value into the Python value, as the ORM would."""
     result = []
@@ -86,7 +82,7 @@ class Statements:
         self.through_account = qn(through._meta.get_field("account").column)
         self.through_user = qn(through._meta.get_field("user").column)
         self.leg_table = qn(Transaction._meta.db_table)
-        self.leg_fields = _fields(Transaction, LEG_FIELDS)
+        self.leg_fields: list[Any] = [Transaction._meta.get_field(name) for name in LEG_FIELDS]
         # Keys and counters the facade computed are plain integers and the currency a plain
         # string; money, times and flags go through their fields' preparation.
         self.leg_prepared = [
@@ -99,6 +95,13 @@ class Statements:
         self.transfer_fields = [f for f in Transfer._meta.concrete_fields if not f.primary_key]
         self.returning = connection.features.can_return_columns_from_insert
         self.transfer_pk = Transfer._meta.pk
+        self.transfer_sql = (
+            f"INSERT INTO {self.transfer_table} "
+            f"({', '.join(qn(f.column) for f in self.transfer_fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(self.transfer_fields))})"
+        )
+        if self.returning:
+            self.transfer_sql += f" RETURNING {qn(self.transfer_pk.column)}"
 
     # -- the lock ------------------------------------------------------------------------------
 
@@ -192,7 +195,7 @@ class Statements:
             f.get_db_prep_save(getattr(new, f.attname), connection) for f in self.transfer_fields
         ]
         with connection.cursor() as cursor:
-            cursor.execute(self.transfer_sql(), transfer_params)
+            cursor.execute(self.transfer_sql, transfer_params)
             if self.returning:
                 pk = cursor.fetchone()[0]
             else:
@@ -228,15 +231,6 @@ class Statements:
                 raw=False,
                 using=using,
             )
-
-    @functools.lru_cache(maxsize=8)  # noqa: B019 - one instance per vendor, kept for good
-    def transfer_sql(self) -> str:
-        columns = ", ".join(self.qn(f.column) for f in self.transfer_fields)
-        values = ", ".join(["%s"] * len(self.transfer_fields))
-        sql = f"INSERT INTO {self.transfer_table} ({columns}) VALUES ({values})"
-        if self.returning:
-            sql += f" RETURNING {self.qn(self.transfer_pk.column)}"
-        return sql
 
     @functools.lru_cache(maxsize=64)  # noqa: B019 - one instance per vendor, kept for good
     def legs_sql(self, count: int) -> str:

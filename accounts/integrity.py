@@ -222,7 +222,10 @@ POSTGRESQL = [
     # filter the account's whole history. A transfer's legs are counted over its leg indexes
     # 1..n (a leg beyond n is refused here), which the unique (transfer, leg_index) index
     # answers. A CASE evaluates its subqueries lazily: the transfer-wide checks run only for a
-    # transfer's last leg.
+    # transfer's last leg. The facade moves the balances in the same statement as it inserts
+    # the legs, so the account row seen here may already carry the new leg's version: a leg is
+    # kept at the end of its account's history by the unique (account, version) index, the
+    # positive-version CHECK and the "previous leg is version - 1" rule instead.
     _pg_statement_check(
         "accounts_transaction_check",
         """
@@ -237,8 +240,6 @@ POSTGRESQL = [
                 'accounts: an account with children cannot receive legs'
             WHEN t.leg_count IS NULL OR n.leg_index > t.leg_count THEN
                 'accounts: leg beyond its transfer''s leg_count'
-            WHEN n.account_version <= a.version THEN
-                'accounts: leg version is not newer than its account'
             WHEN n.account_version > 1
                 AND p.account_version IS DISTINCT FROM n.account_version - 1
             THEN

@@ -1,4 +1,5 @@
-"""The SQL of a posting, written once per database and sent through Django's own cursor.
+"""The SQL of a posting (and of an as-of balance), written once per database and sent through
+Django's own cursor.
 
 A posting is a fixed lock and three fixed writes (insert the transfer, insert its legs, move the
 balances). Building them through the ORM costs several milliseconds of Python per posting, more
@@ -95,7 +96,10 @@ class Statements:
         self.account_attnames = [f.attname for f in self.account_fields]
         self.account_converters = _converters(connection, Account, self.account_fields)
         leg_created = Transaction._meta.get_field("created_at")
+        self.leg_time_field = leg_created
         self.leg_time_converters = _converters(connection, Transaction, [leg_created])
+        leg_money = Transaction._meta.get_field("balance_after")
+        self.money_converters = _converters(connection, Transaction, [leg_money])
         self.for_update = ""
         if connection.features.has_select_for_update:
             self.for_update = " " + connection.ops.for_update_sql()
@@ -198,6 +202,53 @@ class Statements:
                 account._user_is_secondary = bool(next(extras))  # type: ignore[attr-defined]
             locked[account.pk] = account
         return locked
+
+    # -- a balance as of a moment -------------------------------------------------------------
+
+    @functools.cached_property
+    def balance_as_of_sql(self) -> str:
+        """Whether an account has children, its currency, and its own balance at a moment.
+
+        The same question :func:`accounts.models._balance_as_of_subquery` asks through the ORM
+        (which costs milliseconds of Python to build): the ``balance_after`` of the newest leg
+        at or before the moment, found by ``MAX()`` over the (account, time) index, or, for an
+        account with back-dated legs, the sum of its legs up to then.
+        """
+        qn = self.qn
+        leg = Transaction._meta
+        pk = qn(Account._meta.pk.column)
+        parent = qn(Account._meta.get_field("parent").column)
+        account = qn(leg.get_field("account").column)
+        created = qn(leg.get_field("created_at").column)
+        return (
+            f"SELECT EXISTS (SELECT 1 FROM {self.account_table} c WHERE c.{parent} = a.{pk}), "
+            f"a.{qn('currency')}, "
+            f"CASE WHEN EXISTS (SELECT 1 FROM {self.leg_table} b "
+            f"WHERE b.{account} = a.{pk} AND b.{qn(leg.get_field('backdated').column)} = %s) "
+            f"THEN (SELECT SUM(s.{qn(leg.get_field('amount').column)}) FROM {self.leg_table} s "
+            f"WHERE s.{account} = a.{pk} AND s.{created} <= %s) "
+            f"* CASE WHEN a.{qn('kind')} IN (%s, %s) THEN -1 ELSE 1 END "
+            f"ELSE (SELECT l.{qn(leg.get_field('balance_after').column)} FROM {self.leg_table} l "
+            f"WHERE l.{account} = a.{pk} AND l.{created} = ("
+            f"SELECT MAX(m.{created}) FROM {self.leg_table} m "
+            f"WHERE m.{account} = a.{pk} AND m.{created} <= %s) "
+            f"ORDER BY l.{qn(leg.get_field('account_version').column)} DESC LIMIT 1) END "
+            f"FROM {self.account_table} a WHERE a.{pk} = %s"
+        )
+
+    def balance_as_of(self, connection: Any, pk: Any, as_of: Any) -> tuple[bool, str, Any] | None:
+        """Run :attr:`balance_as_of_sql`; None when there is no account ``pk``."""
+        from .models import DEBIT_NORMAL_KINDS
+
+        moment = self.leg_time_field.get_db_prep_value(as_of, connection)
+        debit_normal = sorted(str(kind) for kind in DEBIT_NORMAL_KINDS)
+        with connection.cursor() as cursor:
+            cursor.execute(self.balance_as_of_sql, [True, moment, *debit_normal, moment, pk])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        (amount,) = _convert(connection, self.money_converters, [row[2]])
+        return bool(row[0]), row[1], amount
 
     # -- the writes ----------------------------------------------------------------------------
 

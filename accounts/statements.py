@@ -29,7 +29,7 @@ from django.db.models import Field
 from django.db.models.expressions import Col
 from django.db.models.signals import post_save, pre_save
 
-from .models import Account, Transaction, Transfer
+from .models import DEBIT_NORMAL_KINDS, Account, Transaction, Transfer
 
 Converter = Callable[[Any, Any, Any], Any]
 
@@ -98,6 +98,8 @@ class Statements:
         leg_created = Transaction._meta.get_field("created_at")
         self.leg_time_field = leg_created
         self.leg_time_converters = _converters(connection, Transaction, [leg_created])
+        #: The kinds whose balance is debits less credits, as the as-of read's CASE needs them.
+        self.debit_normal = sorted(str(kind) for kind in DEBIT_NORMAL_KINDS)
         leg_money = Transaction._meta.get_field("balance_after")
         self.money_converters = _converters(connection, Transaction, [leg_money])
         self.for_update = ""
@@ -227,7 +229,8 @@ class Statements:
             f"WHERE b.{account} = a.{pk} AND b.{qn(leg.get_field('backdated').column)} = %s) "
             f"THEN (SELECT SUM(s.{qn(leg.get_field('amount').column)}) FROM {self.leg_table} s "
             f"WHERE s.{account} = a.{pk} AND s.{created} <= %s) "
-            f"* CASE WHEN a.{qn('kind')} IN (%s, %s) THEN -1 ELSE 1 END "
+            f"* CASE WHEN a.{qn('kind')} IN ({', '.join(['%s'] * len(self.debit_normal))}) "
+            f"THEN -1 ELSE 1 END "
             f"ELSE (SELECT l.{qn(leg.get_field('balance_after').column)} FROM {self.leg_table} l "
             f"WHERE l.{account} = a.{pk} AND l.{created} = ("
             f"SELECT MAX(m.{created}) FROM {self.leg_table} m "
@@ -238,12 +241,10 @@ class Statements:
 
     def balance_as_of(self, connection: Any, pk: Any, as_of: Any) -> tuple[bool, str, Any] | None:
         """Run :attr:`balance_as_of_sql`; None when there is no account ``pk``."""
-        from .models import DEBIT_NORMAL_KINDS
-
         moment = self.leg_time_field.get_db_prep_value(as_of, connection)
-        debit_normal = sorted(str(kind) for kind in DEBIT_NORMAL_KINDS)
+        params = [True, moment, *self.debit_normal, moment, pk]
         with connection.cursor() as cursor:
-            cursor.execute(self.balance_as_of_sql, [True, moment, *debit_normal, moment, pk])
+            cursor.execute(self.balance_as_of_sql, params)
             row = cursor.fetchone()
         if row is None:
             return None

@@ -470,9 +470,9 @@ MYSQL = [
         DECLARE v_previous DECIMAL(30, 8);
         DECLARE v_previous_at DATETIME(6);
         IF {_MY_LOCKED} THEN
-            SET v_kind = (SELECT kind FROM accounts_account WHERE id = NEW.account_id);
-            SET v_currency = (SELECT currency FROM accounts_account WHERE id = NEW.account_id);
-            SET v_version = (SELECT version FROM accounts_account WHERE id = NEW.account_id);
+            -- One lookup per row read; a missing row leaves the variables NULL.
+            SELECT kind, currency, version INTO v_kind, v_currency, v_version
+            FROM accounts_account WHERE id = NEW.account_id;
             IF v_kind IS NULL THEN
                 {_my_raise("accounts: leg on an account that does not exist")}
             END IF;
@@ -493,17 +493,12 @@ MYSQL = [
             IF NEW.account_version = 1 THEN
                 SET v_previous = 0;
             ELSE
-                SET v_previous = (
-                    SELECT balance_after FROM accounts_transaction
-                    WHERE account_id = NEW.account_id
-                    AND account_version = NEW.account_version - 1);
+                SELECT balance_after, created_at INTO v_previous, v_previous_at
+                FROM accounts_transaction
+                WHERE account_id = NEW.account_id AND account_version = NEW.account_version - 1;
                 IF v_previous IS NULL THEN
                     {_my_raise("accounts: leg skips a version of its account")}
                 END IF;
-                SET v_previous_at = (
-                    SELECT created_at FROM accounts_transaction
-                    WHERE account_id = NEW.account_id
-                    AND account_version = NEW.account_version - 1);
             END IF;
             IF NOT (NEW.backdated <=> COALESCE(NEW.created_at < v_previous_at, 0)) THEN
                 {_my_raise("accounts: backdated must say whether the leg predates the one before")}
@@ -560,12 +555,9 @@ MYSQL = [
                 IF NEW.version <= OLD.version THEN
                     {_my_raise("accounts: a balance changes only by posting legs")}
                 END IF;
-                SET v_balance_after = (
-                    SELECT balance_after FROM accounts_transaction
-                    WHERE account_id = NEW.id AND account_version = NEW.version);
-                SET v_transfer = (
-                    SELECT transfer_id FROM accounts_transaction
-                    WHERE account_id = NEW.id AND account_version = NEW.version);
+                SELECT balance_after, transfer_id INTO v_balance_after, v_transfer
+                FROM accounts_transaction
+                WHERE account_id = NEW.id AND account_version = NEW.version;
                 IF v_balance_after IS NULL OR v_balance_after <> NEW.balance THEN
                     {_my_raise("accounts: the balance must equal the balance after its last leg")}
                 END IF;

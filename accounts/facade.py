@@ -41,10 +41,16 @@ from .models import (
     normal_sign,
 )
 
+#: Where a leg's amount sits among :data:`accounts.statements.LEG_FIELDS`.
+LEG_AMOUNT = statements.LEG_FIELDS.index("amount")
 #: Most legs one entry may have; bounds the size of the lock set and of one INSERT.
 MAX_LEGS_PER_TRANSFER = 1000
 #: Largest absolute amount the money columns hold.
 MAX_AMOUNT = Decimal(10) ** (money.MAX_DIGITS - money.DECIMAL_PLACES) - 1
+#: Largest absolute amount or balance SQLite keeps to the last decimal place. SQLite stores
+#: decimals as 8-byte floating point: below 10**11 a value is off by less than half of the last
+#: of the four places, so it reads back exactly; above, cents start to drift.
+SQLITE_MAX_AMOUNT = Decimal(10) ** 11 - Decimal(10) ** -money.DECIMAL_PLACES
 
 __all__ = [
     "Credit",
@@ -271,11 +277,27 @@ def _write(
         created_at=effective,
     )
     connection = connections[using]
+    if connection.vendor == "sqlite":
+        _check_sqlite_exact(leg_rows, new_state)
     with transaction.atomic(using=using, savepoint=False):
         statements.for_connection(connection).write(connection, using, new, leg_rows, new_state)
     for pk, (balance, version) in new_state.items():
         locked[pk].balance, locked[pk].version = balance, version
     return new
+
+
+def _check_sqlite_exact(
+    leg_rows: Sequence[list[Any]], new_state: dict[int, tuple[Decimal, int]]
+) -> None:
+    """Refuse legs or balances SQLite would not keep exactly (see :data:`SQLITE_MAX_AMOUNT`)."""
+    amounts = [row[LEG_AMOUNT] for row in leg_rows]
+    largest = max(abs(value) for value in [*amounts, *(b for b, _ in new_state.values())])
+    if largest > SQLITE_MAX_AMOUNT:
+        raise exceptions.AmountTooLarge(
+            f"SQLite keeps amounts as floating point, exact to the fourth decimal place only up "
+            f"to {SQLITE_MAX_AMOUNT}; this posting needs {largest}. Use PostgreSQL or MariaDB "
+            "for larger amounts."
+        )
 
 
 def _is_backdated(account: Account, date: datetime.datetime | None) -> bool:

@@ -299,8 +299,10 @@ def test_an_amount_too_large_for_the_columns_is_refused(source, account, unchang
 
 
 def test_a_balance_too_large_for_its_column_is_refused(unchanged):
-    # 5e15 is exact in every backend's storage; twice that passes what the columns hold.
-    half = Decimal("5000000000000000")
+    # Half of what the columns hold (SQLite: what its floating point keeps exactly), plus one:
+    # accepted once, and twice that passes the limit.
+    exact = facade.SQLITE_MAX_AMOUNT if connection.vendor == "sqlite" else facade.MAX_AMOUNT
+    half = exact // 2 + 1
     unlimited, vault = SourceAccountFactory(), AccountFactory()
     facade.transfer(unlimited, vault, half)
     with unchanged(), pytest.raises(exceptions.AmountTooLarge):
@@ -795,3 +797,18 @@ def test_a_top_up_of_a_closed_account_is_refused(unchanged):
     close(closed)
     with unchanged(), pytest.raises(exceptions.ClosedAccount):
         facade.top_up(closed, TEN)
+
+
+def test_an_amount_sqlite_cannot_keep_exactly_is_refused_there_only(source, account, unchanged):
+    """SQLite stores decimals as floating point, exact to four places only below 10**11."""
+    largest_exact, too_big = Decimal("99999999999.99"), Decimal("100000000000.01")
+    if connection.vendor == "sqlite":
+        with unchanged(), pytest.raises(exceptions.AmountTooLarge, match="SQLite"):
+            facade.transfer(source, account, too_big)
+        expected = largest_exact
+    else:
+        expected = too_big
+    facade.transfer(source, account, expected)
+    account.refresh_from_db()
+    assert account.balance == expected
+    assert Transaction.objects.get(account=account).balance_after == expected

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -93,6 +93,22 @@ def run_transfers(
     """Make ``count`` transfers between random pairs of ``accounts`` (or from ``hot``)."""
     from accounts import facade
 
+    return run_pairs(accounts, count, rng, facade.transfer, hot=hot)
+
+
+def run_pairs(
+    accounts: Sequence[Any],
+    count: int,
+    rng: random.Random,
+    transfer: Callable[[Any, Any, Decimal], Any],
+    *,
+    hot: Any = None,
+) -> RunResult:
+    """Call ``transfer(source, destination, amount)`` ``count`` times, counting what fails.
+
+    The pairs are random among ``accounts``, or ``hot`` to a random one of them; the facade and
+    the raw-SQL baseline draw the same pairs and amounts from the same seed.
+    """
     result = RunResult()
     start, cpu_start = time.perf_counter(), time.process_time()
     for _ in range(count):
@@ -102,7 +118,7 @@ def run_transfers(
             source, destination = hot, rng.choice(accounts)
         result.attempted += 1
         try:
-            facade.transfer(source, destination, amount(rng))
+            transfer(source, destination, amount(rng))
         except Exception as exc:  # counted and reported, never hidden
             result.errors[describe_error(exc)] += 1
         else:

@@ -29,14 +29,13 @@ from __future__ import annotations
 
 import datetime
 import random
-import time
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from accounts import codes
 
-from .ledger import ACCOUNT_FUNDS, HOT_FUNDS, RunResult, amount, describe_error
+from .ledger import ACCOUNT_FUNDS, HOT_FUNDS, RunResult, run_pairs
 
 TABLES = ("bench_raw_leg", "bench_raw_transfer", "bench_raw_account")
 
@@ -265,23 +264,7 @@ class Baseline:
     def run_transfers(
         self, pks: Sequence[int], count: int, rng: random.Random, *, hot: int | None = None
     ) -> RunResult:
-        result = RunResult()
-        start, cpu_start = time.perf_counter(), time.process_time()
-        for _ in range(count):
-            if hot is None:
-                source, destination = rng.sample(list(pks), 2)
-            else:
-                source, destination = hot, rng.choice(pks)
-            result.attempted += 1
-            try:
-                self.transfer(source, destination, amount(rng))
-            except Exception as exc:
-                result.errors[describe_error(exc)] += 1
-            else:
-                result.succeeded += 1
-        result.seconds = time.perf_counter() - start
-        result.cpu_seconds = time.process_time() - cpu_start
-        return result
+        return run_pairs(list(pks), count, rng, self.transfer, hot=hot)
 
     # -- reads on the ledger's own tables ------------------------------------------------------
 

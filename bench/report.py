@@ -108,45 +108,17 @@ def table(run: dict[str, Any]) -> str:
                 f"{seq['ratio']:.2f}",
             )
         )
-        lines.append(
-            row.format(
-                "  ms per transfer", _n(f["ms_per_transfer"], 2), _n(r["ms_per_transfer"], 2), ""
-            )
-        )
-        lines.append(
-            row.format(
-                "  statements per transfer (BEGIN..COMMIT)",
-                _n(f["statements_per_transfer"], 1),
-                _n(r["statements_per_transfer"], 1),
-                "",
-            )
-        )
-        lines.append(
-            row.format(
-                "  client CPU ms per transfer",
-                _n(f["client_cpu_ms_per_transfer"], 2),
-                _n(r["client_cpu_ms_per_transfer"], 2),
-                "",
-            )
-        )
-        if "server_cpu_ms_per_transfer" in f and "server_cpu_ms_per_transfer" in r:
-            lines.append(
-                row.format(
-                    "  server CPU ms per transfer",
-                    _n(f["server_cpu_ms_per_transfer"], 2),
-                    _n(r["server_cpu_ms_per_transfer"], 2),
-                    "",
-                )
-            )
-        if "round_trip_ms_per_transfer" in f:
-            lines.append(
-                row.format(
-                    "  time in server round trips, ms",
-                    _n(f["round_trip_ms_per_transfer"], 2),
-                    _n(r.get("round_trip_ms_per_transfer", 0), 2),
-                    "",
-                )
-            )
+        per_transfer = [
+            ("  ms per transfer", "ms_per_transfer", 2),
+            ("  statements per transfer (BEGIN..COMMIT)", "statements_per_transfer", 1),
+            ("  client CPU ms per transfer", "client_cpu_ms_per_transfer", 2),
+            ("  server CPU ms per transfer", "server_cpu_ms_per_transfer", 2),
+            ("  time in server round trips, ms", "round_trip_ms_per_transfer", 2),
+        ]
+        for label, key, digits in per_transfer:
+            if key in f:
+                raw = _n(r[key], digits) if key in r else ""
+                lines.append(row.format(label, _n(f[key], digits), raw, ""))
         if f.get("trigger_ms_per_transfer"):
             triggers = f["trigger_ms_per_transfer"]
             lines.append(

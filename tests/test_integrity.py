@@ -117,19 +117,7 @@ def raw_transfer(
 
 def raw_leg(transfer_id: int, leg_index: int, account: Account, amount: Decimal, **extra: Any):
     """Insert a leg that continues ``account``'s running balance unless told otherwise."""
-    account.refresh_from_db()
-    values = {
-        "transfer": transfer_id,
-        "leg_index": leg_index,
-        "account": account.pk,
-        "amount": amount,
-        "currency": account.currency,
-        "balance_after": account.balance + amount * normal_sign(account.kind),
-        "account_version": account.version + 1,
-        "created_at": timezone.now(),
-    }
-    values.update(extra)
-    raw_insert(Transaction, **values)
+    raw_insert(Transaction, transfer=transfer_id, **leg_values(leg_index, account, amount, **extra))
 
 
 def raw_account(**values: Any) -> None:

@@ -46,3 +46,31 @@ def token(length: int) -> str:
         number, digit = divmod(number, base)
         chars.append(ALPHABET[digit])
     return "".join(chars)
+
+
+#: Characters left visible at the end of a masked code, and the character that hides the rest.
+MASK_VISIBLE = 4
+MASK_CHARACTER = "*"
+
+
+def mask(code: str) -> str:
+    """Return ``code`` with every character but the last four hidden, keeping its dashes.
+
+    A card's code is the authority to spend it, so receipts, refusals, logs and lists made for
+    anyone but the card's holder show ``****-****-****-PB3N``: enough to tell two cards apart,
+    nothing to spend with. Codes of eight characters or fewer are hidden entirely.
+    """
+    if not code:
+        return code
+    visible = MASK_VISIBLE if len(code.replace("-", "")) > 2 * MASK_VISIBLE else 0
+    hidden: list[str] = []
+    remaining = visible
+    for ch in reversed(code):
+        if ch == "-":
+            hidden.append(ch)
+        elif remaining:
+            hidden.append(ch)
+            remaining -= 1
+        else:
+            hidden.append(MASK_CHARACTER)
+    return "".join(reversed(hidden))

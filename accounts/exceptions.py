@@ -108,6 +108,12 @@ class KindMismatch(InvalidAccount):
     code = "kind_differs_from_parent"
 
 
+class InvalidCard(InvalidAccount):
+    """A customer card is a liability with a credit limit, and never a core account."""
+
+    code = "invalid_card"
+
+
 class CurrencyMismatch(AccountException):
     """Money moves only between accounts of one currency; use an exchange to convert."""
 
@@ -193,9 +199,27 @@ class InvalidTransfer(AccountException):
 
 
 class InvalidDate(InvalidTransfer):
-    """A posting may be back-dated but not dated in the future, and its date must be aware."""
+    """A posting's date must be timezone-aware, not in the future, nor before POSTING_DATE_MIN."""
 
     code = "invalid_date"
+
+
+class InvalidText(InvalidTransfer):
+    """Descriptions and references must be text every supported database stores as given."""
+
+    code = "invalid_text"
+
+
+class TextTooLong(InvalidText):
+    """A text field may not be longer than its column."""
+
+    code = "text_too_long"
+
+
+class TextNotStorable(InvalidText):
+    """Text may not contain NUL characters or unpaired surrogates, which databases refuse."""
+
+    code = "text_not_storable"
 
 
 class InvalidEntry(InvalidTransfer):

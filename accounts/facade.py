@@ -51,12 +51,21 @@ MAX_AMOUNT = Decimal(10) ** (money.MAX_DIGITS - money.DECIMAL_PLACES) - 1
 #: decimals as 8-byte floating point: below 10**11 a value is off by less than half of the last
 #: of the four places, so it reads back exactly; above, cents start to drift.
 SQLITE_MAX_AMOUNT = Decimal(10) ** 11 - Decimal(10) ** -money.DECIMAL_PLACES
+#: Earliest moment a posting may be back-dated to. Books older than this belong in an opening
+#: balance; dates near year 1 overflow as soon as a report shifts them by a time zone or a day.
+POSTING_DATE_MIN = datetime.datetime(1900, 1, 1, tzinfo=datetime.timezone.utc)
+#: Longest ``merchant_reference`` (the column's length) and ``description`` a posting takes.
+MERCHANT_REFERENCE_LENGTH_MAX = 128
+DESCRIPTION_LENGTH_MAX = 2000
+#: Longest username snapshot a transfer keeps (the column's length).
+USERNAME_LENGTH_MAX = 150
 
 __all__ = [
     "Credit",
     "Debit",
     "close_account",
     "create_account",
+    "create_card",
     "exchange",
     "expire_account",
     "freeze_account",
@@ -104,6 +113,29 @@ def validate_amount(amount: Any) -> Decimal:
     if amount > MAX_AMOUNT:
         raise exceptions.AmountTooLarge(f"Amount {amount} does not fit the ledger's columns.")
     return amount
+
+
+def _check_text(name: str, value: Any, length_max: int) -> None:
+    """Refuse text a database would reject (``DataError``) or silently change."""
+    if value is None:
+        return
+    if not isinstance(value, str):
+        raise exceptions.InvalidText(f"The {name} must be text, not {type(value).__name__}.")
+    if len(value) > length_max:
+        raise exceptions.TextTooLong(
+            f"The {name} may hold at most {length_max} characters; this one has {len(value)}."
+        )
+    if "\x00" in value:
+        raise exceptions.TextNotStorable(f"The {name} may not contain NUL characters.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate such as "\ud800"
+        raise exceptions.TextNotStorable(f"The {name} is not valid Unicode text.") from None
+
+
+def _check_texts(merchant_reference: Any, description: Any) -> None:
+    _check_text("merchant reference", merchant_reference, MERCHANT_REFERENCE_LENGTH_MAX)
+    _check_text("description", description, DESCRIPTION_LENGTH_MAX)
 
 
 def _check_precision(amount: Decimal, currency: str) -> None:
@@ -257,7 +289,7 @@ def _write(
         )
     username = ""
     if user is not None and getattr(user, "pk", None) is not None:
-        username = user.get_username()
+        username = user.get_username()[:USERNAME_LENGTH_MAX]
     new = Transfer(
         reference=codes.generate(),
         kind=kind,
@@ -313,6 +345,11 @@ def _check_date(date: Any) -> datetime.datetime | None:
         raise exceptions.InvalidDate(f"The date must be a timezone-aware datetime, not {date!r}.")
     if date > timezone.now():
         raise exceptions.InvalidDate(f"A posting cannot be dated in the future ({date}).")
+    if date < POSTING_DATE_MIN:
+        raise exceptions.InvalidDate(
+            f"A posting cannot be dated before {POSTING_DATE_MIN:%Y-%m-%d} ({date}); record "
+            "older history as an opening balance."
+        )
     return date
 
 
@@ -390,6 +427,7 @@ def transfer(
     """
     amount = validate_amount(amount)
     date = _check_date(date)
+    _check_texts(merchant_reference, description)
     _check_saved(source)
     _check_saved(destination)
     if source.pk == destination.pk:
@@ -534,15 +572,20 @@ def reverse(
     user: Any = None,
     merchant_reference: str | None = None,
     description: str | None = None,
+    authorise: bool = False,
 ) -> Transfer:
     """Post the opposite of ``original`` (what remains of it after refunds), once.
 
     A reversal is an administrative correction of a movement that was already authorised: it
     records ``user`` but does not require them to be authorised on the original destination.
+    Surfaces that let people other than trusted staff reverse pass ``authorise=True``: then
+    ``user`` must be allowed to spend from the account the reversal takes money from (the
+    original destination), checked against its locked row like any spend.
     Reversing twice, or reversing a reversal, is refused.
     """
     if not isinstance(original, Transfer) or original.pk is None:
         raise exceptions.InvalidTransfer("Only a saved Transfer can be reversed.")
+    _check_texts(merchant_reference, description)
     if original.kind == TransferKind.REVERSAL:
         raise exceptions.CannotReverseReversal(
             f"Transfer {original.reference} is itself a reversal."
@@ -556,7 +599,7 @@ def reverse(
 
     def run() -> Transfer:
         accounts = Account.objects.using(using).filter(pk__in=[source_pk, destination_pk])
-        locked = _lock(accounts, None, using)
+        locked = _lock(accounts, user if authorise else None, using)
         if Transfer.objects.using(using).filter(reverses=original).exists():
             raise exceptions.AlreadyReversed(
                 f"Transfer {original.reference} has already been reversed."
@@ -568,7 +611,7 @@ def reverse(
             )
         src, dst = locked[destination_pk], locked[source_pk]
         # Closed or frozen accounts cannot take a correction; an expired window can.
-        _check_pair(src, dst, remaining, None, check_window=False)
+        _check_pair(src, dst, remaining, user if authorise else None, check_window=False)
         return _move(
             src,
             dst,
@@ -607,6 +650,7 @@ def post(
     ``date`` back-dates the entry, as for :func:`transfer`.
     """
     date = _check_date(date)
+    _check_texts(merchant_reference, description)
     if not lines or len(lines) < 2:
         raise exceptions.InvalidEntry("An entry needs at least one debit and one credit.")
     if len(lines) > MAX_LEGS_PER_TRANSFER:
@@ -695,6 +739,7 @@ def exchange(
     trading, under the trading parent, created on first use): Cr source / Dr trading in the
     source currency, Dr destination / Cr trading in the destination currency.
     """
+    _check_texts(merchant_reference, description)
     _check_saved(source)
     _check_saved(destination)
     if source.currency == destination.currency:
@@ -781,6 +826,7 @@ def create_account(
     ``ACCOUNTS_MIN_INITIAL_VALUE`` and ``ACCOUNTS_MAX_INITIAL_VALUE``; if it is refused, no
     account is left behind.
     """
+    _check_texts(merchant_reference, description)
     if amount is not None:
         amount = validate_amount(amount)
         _check_load(amount)
@@ -799,6 +845,34 @@ def create_account(
     return account
 
 
+def create_card(
+    *,
+    amount: Decimal | None = None,
+    source: Account | None = None,
+    user: Any = None,
+    description: str | None = None,
+    merchant_reference: str | None = None,
+    **fields: Any,
+) -> Account:
+    """Create a customer card (gift card, store credit) and load it, in one atomic step.
+
+    As :func:`create_account`, for an account designated as a card: a liability with a credit
+    limit (0 unless given) and a generated code unless one is given. Only cards are loaded,
+    spent and looked up by code through the dashboard and the API.
+    """
+    fields.setdefault("credit_limit", Decimal(0))
+    return create_account(
+        amount=amount,
+        source=source,
+        user=user,
+        description=description,
+        merchant_reference=merchant_reference,
+        kind=Kind.LIABILITY,
+        is_card=True,
+        **fields,
+    )
+
+
 def top_up(
     account: Account,
     amount: Decimal,
@@ -810,6 +884,7 @@ def top_up(
 ) -> Transfer:
     """Load ``amount`` more onto ``account``, within the min/max load settings."""
     amount = validate_amount(amount)
+    _check_texts(merchant_reference, description)
     _check_saved(account)
     _check_load(amount, balance_after=account.balance + amount)
     source = source or Account.objects.source(currency=account.currency)

@@ -26,14 +26,19 @@ update half of T4 are statement triggers: one call per INSERT or UPDATE statemen
 rows (from transition tables) with one query.
 
 Django's ``flush`` (run by every ``TransactionTestCase``) and ``loaddata`` must get past the
-append-only rules: :func:`unlocked` turns the guard off for one connection, through a session
-variable on PostgreSQL and MySQL and a connection function on SQLite. Nothing else unlocks it.
+append-only rules: :func:`unlocked` turns the guard off for one connection, through a setting
+local to the transaction on PostgreSQL, a session variable on MySQL and a connection function
+on SQLite. The database honours the switch only for the role that owns the ledger (PostgreSQL)
+or defined its triggers (MySQL), so an application role that sets it gains nothing. A fixture
+row unlocks only for the ``atomic`` block ``loaddata`` runs in (:func:`unlock_for_row`): when
+that block ends, whether the row was saved or not, the guard is on again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections, transaction
@@ -64,16 +69,110 @@ PG_SETTING = "accounts.ledger_unlocked"
 # -- the unlock switch -------------------------------------------------------------------------
 
 
+@dataclass
+class _Switch:
+    """The unlock switch of one connection, as Python sees it.
+
+    ``on`` and ``scope`` say whether the guard should be off now: ``scope`` is the ``atomic``
+    block an unlock for one fixture row belongs to (None for :func:`unlocked`, which always
+    switches back). ``server_may_be_on`` and ``relock_sent`` follow what the server may still
+    hold, which can differ: PostgreSQL keeps a transaction-local setting past a released
+    savepoint and restores it when a later savepoint is rolled back; MySQL's session variable
+    outlives transactions altogether.
+    """
+
+    on: bool = False
+    scope: Any = None
+    server_may_be_on: bool = False
+    relock_sent: bool = True
+
+    def wanted(self, connection: Any) -> bool:
+        if not self.on:
+            return False
+        return self.scope is None or any(block is self.scope for block in connection.atomic_blocks)
+
+
+def _switch(connection: Any) -> _Switch:
+    switch = getattr(connection, "_accounts_unlock_switch", None)
+    if switch is None:
+        switch = connection._accounts_unlock_switch = _Switch()
+    return switch
+
+
+#: What switches the guard back on, for the servers whose switch lives in the session.
+_RELOCK_SQL = {
+    "postgresql": f"SELECT set_config('{PG_SETTING}', 'off', true)",
+    "mysql": "SET @accounts_ledger_unlocked = 0",
+}
+
+
 def set_unlocked(using: str, flag: bool) -> None:
     connection = connections[using]
-    if connection.vendor == "sqlite":
-        connection._accounts_ledger_unlocked = flag  # type: ignore[attr-defined]
-    elif connection.vendor == "postgresql":
+    switch = _switch(connection)
+    switch.on, switch.scope = flag, None
+    if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config(%s, %s, true)", [PG_SETTING, "on" if flag else "off"])
     elif connection.vendor == "mysql":
         with connection.cursor() as cursor:
             cursor.execute("SET @accounts_ledger_unlocked = %s", [1 if flag else 0])
+    if connection.vendor in _RELOCK_SQL:
+        # After switching off, PostgreSQL may still bring the setting back (see _Switch).
+        switch.server_may_be_on = flag or connection.vendor == "postgresql"
+        switch.relock_sent = not flag
+
+
+def unlock_for_row(using: str) -> bool:
+    """Unlock the guard for the innermost ``atomic`` block only; False outside of one.
+
+    ``loaddata`` saves each fixture row between ``pre_save`` and ``post_save``; if the save
+    fails, ``post_save`` never comes. Tying the unlock to the block that ``loaddata`` opened
+    means the guard is on again as soon as that block ends, committed or rolled back: SQLite's
+    guard function asks whether the block is still open, and on PostgreSQL and MySQL the next
+    statement sent after it ended first switches the guard back on
+    (:func:`_relock_stale_unlock`).
+    """
+    connection = connections[using]
+    if not connection.in_atomic_block:
+        return False
+    set_unlocked(using, True)
+    _switch(connection).scope = connection.atomic_blocks[-1]
+    return True
+
+
+#: How Django's savepoint statements start (``connection.ops.savepoint_*_sql``).
+_SAVEPOINT_STATEMENTS = ("SAVEPOINT ", "RELEASE SAVEPOINT ")
+_ROLLBACK_TO_SAVEPOINT = "ROLLBACK TO SAVEPOINT "
+
+
+def _relock_stale_unlock(connection: Any) -> Any:
+    """An execute wrapper: switch the server's guard back on once it should no longer be off.
+
+    While nothing was unlocked in the current transaction it costs one attribute lookup per
+    statement.
+    """
+    relock = _RELOCK_SQL[connection.vendor]
+    postgresql = connection.vendor == "postgresql"
+
+    def wrapper(execute: Any, sql: Any, params: Any, many: bool, context: Any) -> Any:
+        switch = _switch(connection)
+        if switch.server_may_be_on and not switch.wanted(connection):
+            text = sql if isinstance(sql, str) else ""
+            if postgresql and not connection.in_atomic_block:
+                # The transaction that held the local setting has ended.
+                switch.server_may_be_on = False
+            elif text.startswith(_ROLLBACK_TO_SAVEPOINT):
+                # Nothing else may run before it after a failure; it may restore the setting.
+                switch.relock_sent = False
+            elif text.startswith(_SAVEPOINT_STATEMENTS):
+                pass
+            elif not switch.relock_sent:
+                context["cursor"].cursor.execute(relock)
+                switch.relock_sent = True
+                switch.server_may_be_on = postgresql
+        return execute(sql, params, many, context)
+
+    return wrapper
 
 
 @contextmanager
@@ -88,13 +187,18 @@ def unlocked(using: str = "default") -> Iterator[None]:
 
 def prepare_connection(connection: Any) -> None:
     """Register SQLite's guard function and let ``flush`` through on this connection."""
+    connection._accounts_unlock_switch = _Switch()
     if connection.vendor == "sqlite":
-        connection._accounts_ledger_unlocked = False
         connection.connection.create_function(
             "accounts_ledger_unlocked",
             0,
-            lambda: 1 if getattr(connection, "_accounts_ledger_unlocked", False) else 0,
+            lambda: 1 if _switch(connection).wanted(connection) else 0,
         )
+    if connection.vendor in _RELOCK_SQL and not getattr(
+        connection, "_accounts_relock_wrapped", False
+    ):
+        connection.execute_wrappers.append(_relock_stale_unlock(connection))
+        connection._accounts_relock_wrapped = True
     ops = connection.ops
     if getattr(ops, "_accounts_flush_wrapped", False):
         return
@@ -143,7 +247,17 @@ POSTGRESQL = [
     """
     CREATE OR REPLACE FUNCTION accounts_ledger_unlocked() RETURNS boolean
     LANGUAGE sql STABLE AS $$
-        SELECT coalesce(current_setting('accounts.ledger_unlocked', true), '') = 'on'
+        SELECT CASE
+            WHEN coalesce(current_setting('accounts.ledger_unlocked', true), '') <> 'on'
+            THEN false
+            -- Only the role that owns the ledger (the one that runs migrations) may unlock it:
+            -- any role can set a setting, so an application role that sets it is ignored.
+            ELSE pg_has_role(
+                current_user,
+                (SELECT relowner FROM pg_class WHERE oid = 'accounts_transaction'::regclass),
+                'USAGE'
+            )
+        END
     $$
     """,
     # T1
@@ -407,7 +521,12 @@ POSTGRESQL_REVERSE = [
 
 # -- MariaDB / MySQL ---------------------------------------------------------------------------
 
-_MY_LOCKED = "COALESCE(@accounts_ledger_unlocked, 0) <> 1"
+# Inside a trigger CURRENT_USER() is the trigger's definer (the role that ran the migrations)
+# and USER() the client: any client can set the variable, but only the definer unlocks.
+_MY_LOCKED = (
+    "(COALESCE(@accounts_ledger_unlocked, 0) <> 1 "
+    "OR SUBSTRING_INDEX(USER(), '@', 1) <> SUBSTRING_INDEX(CURRENT_USER(), '@', 1))"
+)
 
 
 def _my_raise(message: str) -> str:

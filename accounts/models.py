@@ -98,6 +98,9 @@ class AccountType(MPTTModel):
         return (self.code,)
 
 
+#: Every account the app makes for itself has a code starting with this: the three core
+#: accounts, their siblings in other currencies and the trading accounts.
+CORE_CODE_PREFIX = "CORE-"
 #: Stable codes of the three core accounts; names come from settings and may change.
 SOURCE_CODE = "CORE-SOURCE"
 SALES_CODE = "CORE-SALES"
@@ -377,6 +380,17 @@ class Account(models.Model):
         blank=True,
         related_name="secondary_accounts",
     )
+    #: A card customers hold (gift card, store credit, loyalty card). Only designated cards are
+    #: looked up by code, loaded and spent by the surfaces (dashboard, API); the facade itself
+    #: serves every account. Set when the card is made, never inferred from kind or code.
+    is_card = models.BooleanField(
+        _("customer card"),
+        default=False,
+        help_text=_(
+            "A card customers hold: the dashboard and API may load and spend it, and its code "
+            "is a secret. Only a liability with a credit limit can be one."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -390,8 +404,19 @@ class Account(models.Model):
             ("spend_from_any_account", "Can spend from any account on behalf of its users"),
             ("view_reports", "Can view ledger reports"),
             ("use_api", "Can use the gift-card JSON API"),
+            ("view_card_code", "Can see the full code of customer cards"),
         ]
         constraints = [
+            # A card is what customers spend: never a source of money (no limit), never a core
+            # account, and on the shop's side of the books a liability.
+            check_constraint(
+                Q(is_card=False) | (Q(kind="liability") & Q(credit_limit__isnull=False)),
+                "accounts_account_card_is_limited_liability",
+            ),
+            check_constraint(
+                Q(is_card=False) | ~Q(code__startswith=CORE_CODE_PREFIX),
+                "accounts_account_core_is_not_card",
+            ),
             check_constraint(
                 Q(credit_limit__isnull=True) | Q(credit_limit__gte=0),
                 "accounts_account_credit_limit_not_negative",
@@ -410,7 +435,9 @@ class Account(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name or self.code or f"Account #{self.pk}"
+        # A card's code is its bearer secret: everything that prints an account (refusals,
+        # logs, the admin's history) shows it masked.
+        return self.name or self.display_code or f"Account #{self.pk}"
 
     # -- saving ------------------------------------------------------------------------------
 
@@ -426,6 +453,13 @@ class Account(models.Model):
             raise exceptions.InvalidCreditLimit(
                 f"Account {self} cannot have a credit limit of {limit} with a balance of "
                 f"{self.balance}; use None (no limit) or at least {max(-self.balance, 0)}."
+            )
+        if self.is_card and (
+            self.kind != Kind.LIABILITY or self.credit_limit is None or self.is_core()
+        ):
+            raise exceptions.InvalidCard(
+                f"Account {self} cannot be a customer card: a card is a liability with a credit "
+                "limit, and never a core account."
             )
         if self.parent_id is not None and self.parent is not None and self.parent.kind != self.kind:
             raise exceptions.KindMismatch(
@@ -488,6 +522,15 @@ class Account(models.Model):
         return self.pk != other.pk and self.tree_path.startswith(other.tree_path)
 
     # -- state -------------------------------------------------------------------------------
+
+    @property
+    def display_code(self) -> str:
+        """The code as anyone may see it: masked for a customer card, in full otherwise."""
+        return codes.mask(self.code) if self.is_card else self.code
+
+    def is_core(self) -> bool:
+        """Whether the app made this account for itself (core, sibling or trading account)."""
+        return self.code.startswith(CORE_CODE_PREFIX)
 
     @property
     def normal_sign(self) -> int:
@@ -764,6 +807,13 @@ class Transfer(models.Model):
         verbose_name = _("transfer")
         verbose_name_plural = _("transfers")
         ordering = ["-created_at", "-pk"]
+        # Corrections are administrative acts: the surfaces gate them with these (the facade
+        # trusts its caller). See docs/installation.rst for the whole permission table.
+        permissions = [
+            ("reverse_transfer", "Can reverse transfers"),
+            ("refund_transfer", "Can refund transfers"),
+            ("correct_any_transfer", "Can refund or reverse transfers other API users made"),
+        ]
         constraints = [
             check_constraint(Q(amount__gt=0), "accounts_transfer_amount_positive"),
             check_constraint(
@@ -918,3 +968,49 @@ class LookupThrottle(models.Model):
 
     def __str__(self) -> str:
         return self.client
+
+
+class ApiKey(models.Model):
+    """A secret a till or server sends to the JSON API instead of a password.
+
+    Keys are long random strings, not passwords, so a fast hash (SHA-256) stores them safely
+    and checking one costs microseconds. Only the hash and a public prefix are kept: the key
+    itself is shown once, when it is made. Each key acts as its user, whose permissions apply;
+    revoking it is immediate. The rules live in :mod:`accounts.api.keys`.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="accounts_api_keys",
+    )
+    name = models.CharField(
+        _("name"), max_length=100, help_text=_('Where the key is used, such as "Till 3".')
+    )
+    #: The key's public first part, shown in lists so that staff can tell keys apart.
+    prefix = models.CharField(_("prefix"), max_length=16, unique=True, editable=False)
+    #: SHA-256 of the whole key, in hexadecimal.
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    #: Updated at most once a minute, so that busy tills do not write on every call.
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}...)"
+
+    def is_usable(self, at: datetime.datetime | None = None) -> bool:
+        """Whether the key may authenticate now: not revoked, not expired, its user active."""
+        at = at or timezone.now()
+        return (
+            self.revoked_at is None
+            and (self.expires_at is None or self.expires_at > at)
+            and bool(getattr(self.user, "is_active", True))
+        )

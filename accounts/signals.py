@@ -37,8 +37,7 @@ def unlock_for_fixture(
     a fixture naming a row with history would overwrite it, resetting balances behind the
     ledger's back, so for those the guard stays on and the database refuses the load.
     """
-    if raw and not _has_history(sender, instance, using):
-        integrity.set_unlocked(using, True)
+    if raw and not _has_history(sender, instance, using) and integrity.unlock_for_row(using):
         if sender._meta.model_name == "account" and instance.parent_id is not None:
             # A hand-written fixture may name a parent without the tree path that goes with it.
             parent = sender._default_manager.db_manager(using).get(pk=instance.parent_id)

@@ -122,6 +122,24 @@ def future_date() -> Act:
     return lambda: facade.transfer(source, account, ONE, date=later)
 
 
+def too_early() -> Act:
+    source, account = SourceAccountFactory(), AccountFactory()
+    earlier = facade.POSTING_DATE_MIN - datetime.timedelta(microseconds=1)
+    return lambda: facade.transfer(source, account, ONE, date=earlier)
+
+
+def text(**fields: object) -> Callable[[], Act]:
+    def arrange() -> Act:
+        source, account = SourceAccountFactory(), AccountFactory()
+        return lambda: facade.transfer(source, account, ONE, **fields)  # type: ignore[arg-type]
+
+    return arrange
+
+
+def card_without_limit() -> Act:
+    return lambda: Account.objects.create(is_card=True, credit_limit=None)
+
+
 def one_sided_entry() -> Act:
     lines = [Debit(SourceAccountFactory(), ONE), Debit(AccountFactory(), ONE)]
     return lambda: facade.post(lines)
@@ -198,6 +216,10 @@ TRIGGERS: dict[type[exceptions.AccountException], tuple[str, Callable[[], Act]]]
     exceptions.Unauthorised: ("user_not_authorised", unauthorised),
     exceptions.InvalidTransfer: ("invalid_transfer", reverse_unsaved),
     exceptions.InvalidDate: ("invalid_date", future_date),
+    exceptions.InvalidText: ("invalid_text", text(description=12)),
+    exceptions.TextTooLong: ("text_too_long", text(merchant_reference="x" * 129)),
+    exceptions.TextNotStorable: ("text_not_storable", text(description="a\x00b")),
+    exceptions.InvalidCard: ("invalid_card", card_without_limit),
     exceptions.InvalidEntry: ("entry_unbalanced", one_sided_entry),
     exceptions.TooManyLegs: ("too_many_legs", too_many_legs),
     exceptions.AlreadyReversed: ("transfer_already_reversed", reverse_twice),

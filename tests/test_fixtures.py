@@ -212,3 +212,88 @@ def test_a_populated_ledger_round_trips_through_dumpdata_and_loaddata(tmp_path):
     facade.transfer(card, Account.objects.sales(), Decimal("1.00"))
     assert card.balance == Decimal("111.50")
     assert reports.verify().ok
+
+
+def bad_transfer_fixture(tmp_path: Any) -> str:
+    """A fixture whose one transfer breaks a CHECK (amount 0): its save fails mid-load."""
+    path = tmp_path / "bad.json"
+    row = {
+        "model": "accounts.transfer",
+        "fields": {
+            "reference": "BAD1-BAD2-BAD3-BAD4",
+            "kind": "transfer",
+            "amount": "0.00",
+            "currency": "GBP",
+            "leg_count": 2,
+            "description": "",
+            "created_at": "2026-01-01T00:00:00Z",
+        },
+    }
+    path.write_text(json.dumps([row]))
+    return str(path)
+
+
+def assert_ledger_locked(made: Transfer) -> None:
+    """Raw SQL on the same connection may neither change nor delete ledger rows."""
+    from django.db import connection
+
+    for sql in (
+        "UPDATE accounts_transfer SET description = 'tampered' WHERE id = %s",
+        "UPDATE accounts_transaction SET amount = amount * 2 WHERE transfer_id = %s",
+        "DELETE FROM accounts_transaction WHERE transfer_id = %s",
+    ):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [made.pk])
+    assert Transfer.objects.get(pk=made.pk).description == "kept"
+    assert reports.verify().ok
+
+
+@pytest.mark.django_db
+def test_a_failed_fixture_load_leaves_the_ledger_locked(tmp_path):
+    made = facade.transfer(
+        SourceAccountFactory(), AccountFactory(), Decimal("5.00"), description="kept"
+    )
+
+    with pytest.raises(IntegrityError):
+        call_command("loaddata", bad_transfer_fixture(tmp_path), verbosity=0)
+
+    assert not Transfer.objects.filter(reference="BAD1-BAD2-BAD3-BAD4").exists()
+    assert_ledger_locked(made)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_fixture_load_in_its_own_transaction_leaves_the_ledger_locked(tmp_path):
+    made = facade.transfer(
+        SourceAccountFactory(), AccountFactory(), Decimal("5.00"), description="kept"
+    )
+
+    with pytest.raises(IntegrityError):
+        call_command("loaddata", bad_transfer_fixture(tmp_path), verbosity=0)
+
+    # In autocommit, as a management command or a view would run next.
+    assert_ledger_locked(made)
+
+
+@pytest.mark.django_db
+def test_an_unlock_for_a_row_ends_with_its_atomic_block():
+    from accounts import integrity
+
+    made = facade.transfer(
+        SourceAccountFactory(), AccountFactory(), Decimal("5.00"), description="kept"
+    )
+    with transaction.atomic():
+        assert integrity.unlock_for_row("default")
+    # That block has ended: the unlock went with it, though nothing switched it off by hand.
+    assert_ledger_locked(made)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_is_never_unlocked_outside_an_atomic_block():
+    from accounts import integrity
+
+    made = facade.transfer(
+        SourceAccountFactory(), AccountFactory(), Decimal("5.00"), description="kept"
+    )
+    assert not integrity.unlock_for_row("default")
+    assert_ledger_locked(made)

@@ -353,13 +353,37 @@ def _check_date(date: Any) -> datetime.datetime | None:
     return date
 
 
-def _sync(caller_objects: Iterable[Account], locked: dict[int, Account]) -> None:
-    """Show the new balances on the objects the caller passed in."""
+def _sync(
+    caller_objects: Iterable[Account], locked: dict[int, Account], new: Transfer | None = None
+) -> None:
+    """Show the new balances on the objects the caller passed in.
+
+    The returned transfer's ``source`` and ``destination`` are then those same objects, so
+    ``transfer.source.balance`` and the caller's own variable never disagree.
+    """
+    by_pk: dict[int, Account] = {}
     for obj in caller_objects:
         fresh = locked.get(obj.pk)
         if fresh is not None:
             obj.balance, obj.version = fresh.balance, fresh.version
             obj.status = fresh.status
+            by_pk.setdefault(obj.pk, obj)
+    if new is not None:
+        if new.source_id in by_pk:
+            new.source = by_pk[new.source_id]
+        if new.destination_id in by_pk:
+            new.destination = by_pk[new.destination_id]
+
+
+def _cached_accounts(original: Transfer) -> list[Account]:
+    """The accounts a caller reaches through ``original`` (``original.source`` and so on)."""
+    found = []
+    for field in (Transfer.source.field, Transfer.destination.field):  # type: ignore[attr-defined]
+        if field.is_cached(original):
+            account = field.get_cached_value(original)
+            if account is not None:
+                found.append(account)
+    return found
 
 
 #: Attempts at a posting whose transaction the database aborted to stay serialisable
@@ -457,7 +481,7 @@ def transfer(
             using=using,
             date=date,
         )
-        _sync([source, destination], locked)
+        _sync([source, destination], locked, new)
         return new
 
     return _in_transaction(using, run)
@@ -612,7 +636,7 @@ def reverse(
         src, dst = locked[destination_pk], locked[source_pk]
         # Closed or frozen accounts cannot take a correction; an expired window can.
         _check_pair(src, dst, remaining, user if authorise else None, check_window=False)
-        return _move(
+        new = _move(
             src,
             dst,
             remaining,
@@ -625,6 +649,9 @@ def reverse(
             description=description,
             using=using,
         )
+        # The caller reaches the accounts through ``original``: show them the new balances.
+        _sync(_cached_accounts(original), locked, new)
+        return new
 
     return _in_transaction(using, run)
 
@@ -717,7 +744,7 @@ def post(
             using=using,
             date=date,
         )
-        _sync([x.account for x in lines], locked)
+        _sync([x.account for x in lines], locked, new)
         return new
 
     return _in_transaction(using, run)

@@ -812,3 +812,36 @@ def test_an_amount_sqlite_cannot_keep_exactly_is_refused_there_only(source, acco
     account.refresh_from_db()
     assert account.balance == expected
     assert Transaction.objects.get(account=account).balance_after == expected
+
+
+@pytest.mark.django_db
+def test_a_returned_transfer_reaches_the_callers_own_account_objects():
+    source, card = SourceAccountFactory(), AccountFactory()
+
+    made = facade.transfer(source, card, Decimal("10.00"))
+
+    assert made.source is source and made.destination is card
+    assert made.destination.balance == Decimal("10.00")
+
+
+@pytest.mark.django_db
+def test_reversing_shows_the_new_balances_on_the_accounts_reached_through_the_transfer():
+    source, card = SourceAccountFactory(), AccountFactory()
+    made = facade.transfer(source, card, Decimal("10.00"))
+
+    reversal = facade.reverse(made)
+
+    assert card.balance == Decimal("0.00") and source.balance == Decimal("0.00")
+    assert reversal.source is card and reversal.destination is source
+
+
+@pytest.mark.django_db
+def test_reversing_a_transfer_read_back_from_the_database_leaves_other_objects_alone():
+    source, card = SourceAccountFactory(), AccountFactory()
+    made = facade.transfer(source, card, Decimal("10.00"))
+
+    facade.reverse(Transfer.objects.get(pk=made.pk))
+
+    assert card.balance == Decimal("10.00")  # a separate object: refresh it to see the change
+    card.refresh_from_db()
+    assert card.balance == Decimal("0.00")

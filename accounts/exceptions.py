@@ -188,6 +188,13 @@ class Unauthorised(AccountException):
     http_status = 403
 
 
+class InvalidSurface(AccountException):
+    """An act names where it came from with one of accounts.models.Surface."""
+
+    code = "invalid_surface"
+    http_status = 400
+
+
 # -- transfers ---------------------------------------------------------------------------------
 
 

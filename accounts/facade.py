@@ -30,11 +30,13 @@ from django.db.models import F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from . import codes, conf, exceptions, money, statements
+from . import audit, codes, conf, exceptions, money, statements
 from .models import (
     Account,
+    AuditAction,
     Kind,
     Status,
+    Surface,
     Transfer,
     TransferKind,
     money_field,
@@ -57,8 +59,6 @@ POSTING_DATE_MIN = datetime.datetime(1900, 1, 1, tzinfo=datetime.timezone.utc)
 #: Longest ``merchant_reference`` (the column's length) and ``description`` a posting takes.
 MERCHANT_REFERENCE_LENGTH_MAX = 128
 DESCRIPTION_LENGTH_MAX = 2000
-#: Longest username snapshot a transfer keeps (the column's length).
-USERNAME_LENGTH_MAX = 150
 
 __all__ = [
     "Credit",
@@ -66,6 +66,7 @@ __all__ = [
     "close_account",
     "create_account",
     "create_card",
+    "edit_account",
     "exchange",
     "expire_account",
     "freeze_account",
@@ -136,6 +137,12 @@ def _check_text(name: str, value: Any, length_max: int) -> None:
 def _check_texts(merchant_reference: Any, description: Any) -> None:
     _check_text("merchant reference", merchant_reference, MERCHANT_REFERENCE_LENGTH_MAX)
     _check_text("description", description, DESCRIPTION_LENGTH_MAX)
+
+
+def _check_act(reason: Any, surface: Any) -> str:
+    """Check what the audit trail keeps of an act; return the surface."""
+    _check_text("reason", reason, audit.REASON_LENGTH_MAX)
+    return audit.check_surface(surface)
 
 
 def _check_precision(amount: Decimal, currency: str) -> None:
@@ -289,7 +296,7 @@ def _write(
         )
     username = ""
     if user is not None and getattr(user, "pk", None) is not None:
-        username = user.get_username()[:USERNAME_LENGTH_MAX]
+        username = audit.username_of(user)
     new = Transfer(
         reference=codes.generate(),
         kind=kind,
@@ -377,11 +384,11 @@ def _sync(
 
 def _cached_accounts(original: Transfer) -> list[Account]:
     """The accounts a caller reaches through ``original`` (``original.source`` and so on)."""
-    found = []
-    for field in (Transfer.source.field, Transfer.destination.field):  # type: ignore[attr-defined]
+    found: list[Account] = []
+    for field in (Transfer._meta.get_field("source"), Transfer._meta.get_field("destination")):
         if field.is_cached(original):
             account = field.get_cached_value(original)
-            if account is not None:
+            if isinstance(account, Account):
                 found.append(account)
     return found
 
@@ -441,17 +448,21 @@ def transfer(
     merchant_reference: str | None = None,
     description: str | None = None,
     date: datetime.datetime | None = None,
+    reason: str | None = None,
+    surface: str = Surface.CODE,
 ) -> Transfer:
     """Move ``amount`` from ``source`` (debited) to ``destination`` (credited).
 
     With ``parent`` pointing at an earlier transfer in the opposite direction, this is a refund
-    of it, capped by what remains refundable. When ``user`` is given, that user must be allowed
-    to spend from ``source``. ``date`` back-dates the legs (never into the future); as-of
-    balances and statements follow it. Returns the new :class:`~accounts.models.Transfer`.
+    of it, capped by what remains refundable, and the audit trail records it with ``reason``
+    and ``surface``. When ``user`` is given, that user must be allowed to spend from
+    ``source``. ``date`` back-dates the legs (never into the future); as-of balances and
+    statements follow it. Returns the new :class:`~accounts.models.Transfer`.
     """
     amount = validate_amount(amount)
     date = _check_date(date)
     _check_texts(merchant_reference, description)
+    surface = _check_act(reason, surface)
     _check_saved(source)
     _check_saved(destination)
     if source.pk == destination.pk:
@@ -481,6 +492,15 @@ def transfer(
             using=using,
             date=date,
         )
+        if kind == TransferKind.REFUND:
+            audit.record(
+                AuditAction.REFUNDED,
+                transfer=new,
+                user=user,
+                surface=surface,
+                reason=reason,
+                using=using,
+            )
         _sync([source, destination], locked, new)
         return new
 
@@ -597,6 +617,8 @@ def reverse(
     merchant_reference: str | None = None,
     description: str | None = None,
     authorise: bool = False,
+    reason: str | None = None,
+    surface: str = Surface.CODE,
 ) -> Transfer:
     """Post the opposite of ``original`` (what remains of it after refunds), once.
 
@@ -605,11 +627,13 @@ def reverse(
     Surfaces that let people other than trusted staff reverse pass ``authorise=True``: then
     ``user`` must be allowed to spend from the account the reversal takes money from (the
     original destination), checked against its locked row like any spend.
-    Reversing twice, or reversing a reversal, is refused.
+    Reversing twice, or reversing a reversal, is refused. The audit trail records the reversal
+    with ``reason`` and ``surface``.
     """
     if not isinstance(original, Transfer) or original.pk is None:
         raise exceptions.InvalidTransfer("Only a saved Transfer can be reversed.")
     _check_texts(merchant_reference, description)
+    surface = _check_act(reason, surface)
     if original.kind == TransferKind.REVERSAL:
         raise exceptions.CannotReverseReversal(
             f"Transfer {original.reference} is itself a reversal."
@@ -647,6 +671,14 @@ def reverse(
             user=user,
             merchant_reference=merchant_reference,
             description=description,
+            using=using,
+        )
+        audit.record(
+            AuditAction.REVERSED,
+            transfer=new,
+            user=user,
+            surface=surface,
+            reason=reason,
             using=using,
         )
         # The caller reaches the accounts through ``original``: show them the new balances.
@@ -845,22 +877,27 @@ def create_account(
     user: Any = None,
     description: str | None = None,
     merchant_reference: str | None = None,
+    reason: str | None = None,
+    surface: str = Surface.CODE,
     **fields: Any,
 ) -> Account:
     """Create an account and load its opening balance from ``source`` in one atomic step.
 
     ``fields`` are :class:`~accounts.models.Account` fields. The load, if any, must lie within
     ``ACCOUNTS_MIN_INITIAL_VALUE`` and ``ACCOUNTS_MAX_INITIAL_VALUE``; if it is refused, no
-    account is left behind.
+    account is left behind. The audit trail records the creation (with the load, ``reason`` and
+    ``surface``).
     """
     _check_texts(merchant_reference, description)
+    surface = _check_act(reason, surface)
     if amount is not None:
         amount = validate_amount(amount)
         _check_load(amount)
     with transaction.atomic():
         account = Account.objects.create(**fields)
+        load = None
         if amount is not None:
-            transfer(
+            load = transfer(
                 source or Account.objects.source(currency=account.currency),
                 account,
                 amount,
@@ -869,6 +906,15 @@ def create_account(
                 merchant_reference=merchant_reference,
             )
             account.refresh_from_db()
+        audit.record(
+            AuditAction.CREATED,
+            account=account,
+            transfer=load,
+            user=user,
+            surface=surface,
+            reason=reason,
+            using=_db_for(account),
+        )
     return account
 
 
@@ -879,6 +925,8 @@ def create_card(
     user: Any = None,
     description: str | None = None,
     merchant_reference: str | None = None,
+    reason: str | None = None,
+    surface: str = Surface.CODE,
     **fields: Any,
 ) -> Account:
     """Create a customer card (gift card, store credit) and load it, in one atomic step.
@@ -894,6 +942,8 @@ def create_card(
         user=user,
         description=description,
         merchant_reference=merchant_reference,
+        reason=reason,
+        surface=surface,
         kind=Kind.LIABILITY,
         is_card=True,
         **fields,
@@ -931,9 +981,25 @@ def top_up(
         )
 
 
-def _set_status(account: Account, status: str, allowed_from: set[str]) -> Account:
-    _check_saved(account)
+#: The act each status change records.
+_STATUS_ACTIONS = {
+    Status.CLOSED: AuditAction.CLOSED,
+    Status.FROZEN: AuditAction.FROZEN,
+    Status.OPEN: AuditAction.THAWED,
+}
 
+
+def _set_status(
+    account: Account,
+    status: str,
+    allowed_from: set[str],
+    *,
+    user: Any,
+    reason: str | None,
+    surface: str,
+) -> Account:
+    _check_saved(account)
+    surface = _check_act(reason, surface)
     using = _db_for(account)
 
     def run() -> Account:
@@ -949,6 +1015,14 @@ def _set_status(account: Account, status: str, allowed_from: set[str]) -> Accoun
             )
         Account.objects.filter(pk=fresh.pk).update(status=status, updated_at=timezone.now())
         fresh.status = status
+        audit.record(
+            _STATUS_ACTIONS[status],  # type: ignore[index]
+            account=fresh,
+            user=user,
+            surface=surface,
+            reason=reason,
+            using=using,
+        )
         return fresh
 
     fresh = _in_transaction(using, run)
@@ -956,29 +1030,129 @@ def _set_status(account: Account, status: str, allowed_from: set[str]) -> Accoun
     return fresh
 
 
-def close_account(account: Account, *, user: Any = None) -> Account:
-    """Close ``account`` for good; refused unless its balance is zero."""
-    return _set_status(account, Status.CLOSED, {Status.OPEN, Status.FROZEN})
+def close_account(
+    account: Account, *, user: Any = None, reason: str | None = None, surface: str = Surface.CODE
+) -> Account:
+    """Close ``account`` for good; refused unless its balance is zero. Recorded in the trail."""
+    return _set_status(
+        account,
+        Status.CLOSED,
+        {Status.OPEN, Status.FROZEN},
+        user=user,
+        reason=reason,
+        surface=surface,
+    )
 
 
-def freeze_account(account: Account, *, user: Any = None) -> Account:
-    """Stop all postings to and from ``account`` until it is thawed."""
-    return _set_status(account, Status.FROZEN, {Status.OPEN})
+def freeze_account(
+    account: Account, *, user: Any = None, reason: str | None = None, surface: str = Surface.CODE
+) -> Account:
+    """Stop all postings to and from ``account`` until it is thawed. Recorded in the trail."""
+    return _set_status(
+        account, Status.FROZEN, {Status.OPEN}, user=user, reason=reason, surface=surface
+    )
 
 
-def thaw_account(account: Account, *, user: Any = None) -> Account:
-    """Reopen a frozen account."""
-    return _set_status(account, Status.OPEN, {Status.FROZEN})
+def thaw_account(
+    account: Account, *, user: Any = None, reason: str | None = None, surface: str = Surface.CODE
+) -> Account:
+    """Reopen a frozen account. Recorded in the trail."""
+    return _set_status(
+        account, Status.OPEN, {Status.FROZEN}, user=user, reason=reason, surface=surface
+    )
 
 
-def expire_account(account: Account, *, user: Any = None) -> Transfer | None:
+#: The descriptive fields :func:`edit_account` may change.
+EDITABLE_FIELDS = frozenset(
+    {"name", "description", "account_type", "start_date", "end_date", "credit_limit"}
+)
+
+
+def edit_account(
+    account: Account,
+    *,
+    user: Any = None,
+    reason: str | None = None,
+    surface: str = Surface.CODE,
+    **changes: Any,
+) -> Account:
+    """Change descriptive fields of ``account`` and its credit limit; record what changed.
+
+    ``changes`` name fields of :data:`EDITABLE_FIELDS`. The row is locked, so no posting moves
+    the balance between the credit-limit check and the save; a limit the balance already
+    breaks is refused with :class:`~accounts.exceptions.InvalidCreditLimit`. The trail gets an
+    ``edited`` entry with the old and new values, and a separate ``credit_limit_changed`` entry
+    when the limit changed.
+    """
+    _check_saved(account)
+    surface = _check_act(reason, surface)
+    unknown = sorted(set(changes) - EDITABLE_FIELDS)
+    if unknown:
+        raise exceptions.InvalidAccount(
+            f"{', '.join(unknown)} cannot be edited; "
+            f"editable: {', '.join(sorted(EDITABLE_FIELDS))}."
+        )
+    if "name" in changes:
+        _check_text("name", changes["name"], 128)
+    if "description" in changes:
+        _check_text("account description", changes["description"], DESCRIPTION_LENGTH_MAX)
+    using = _db_for(account)
+
+    def run() -> Account:
+        fresh = _lock([account], None, using)[account.pk]
+        before = Account.objects.using(using).get(pk=fresh.pk)
+        diff = {
+            name: (getattr(before, name), value)
+            for name, value in changes.items()
+            if getattr(before, name) != value
+        }
+        if not diff:
+            return before
+        for name, (_, value) in diff.items():
+            setattr(before, name, value)
+        before.balance = fresh.balance  # Account.save() checks the limit against it
+        before.save(update_fields=[*diff, "updated_at"])
+        limit = diff.pop("credit_limit", None)
+        if diff:
+            audit.record(
+                AuditAction.EDITED,
+                account=before,
+                user=user,
+                surface=surface,
+                reason=reason,
+                changes=diff,
+                using=using,
+            )
+        if limit is not None:
+            audit.record(
+                AuditAction.CREDIT_LIMIT_CHANGED,
+                account=before,
+                user=user,
+                surface=surface,
+                reason=reason,
+                changes={"credit_limit": limit},
+                using=using,
+            )
+        return before
+
+    edited = _in_transaction(using, run)
+    for name in changes:
+        setattr(account, name, getattr(edited, name))
+    return edited
+
+
+def expire_account(
+    account: Account, *, user: Any = None, reason: str | None = None, surface: str = Surface.CODE
+) -> Transfer | None:
     """Move what is left in an expired ``account`` to the expired account, then close it.
 
     Returns the sweeping transfer, or None when the balance was already zero. An account whose
     balance is negative (money owed) is not swept: a debt does not lapse by itself, so
-    :class:`~accounts.exceptions.AccountNotEmpty` is raised and the account stays open.
+    :class:`~accounts.exceptions.AccountNotEmpty` is raised and the account stays open. The
+    trail records the expiry with the sweep, ``reason`` and ``surface``.
     """
     _check_saved(account)
+    surface = _check_act(reason, surface)
     expired = Account.objects.expired_account(currency=account.currency)
     using = _db_for(account)
 
@@ -1013,6 +1187,15 @@ def expire_account(account: Account, *, user: Any = None) -> Transfer | None:
             status=Status.CLOSED, updated_at=timezone.now()
         )
         acct.status = Status.CLOSED
+        audit.record(
+            AuditAction.EXPIRED,
+            account=acct,
+            transfer=swept,
+            user=user,
+            surface=surface,
+            reason=reason,
+            using=using,
+        )
         _sync([account, expired], locked)
         return swept
 

@@ -18,7 +18,9 @@ T4  an account starts at balance 0 and version 0; afterwards its stored balance 
     to the ``balance_after`` of its newest leg, which must belong to a complete transfer; its
     kind and currency are fixed once it has legs; an account with legs cannot get children;
     a closed account is never reopened;
-T5  (PostgreSQL) at commit, every new transfer has all of its legs.
+T5  (PostgreSQL) at commit, every new transfer has all of its legs;
+T6  an audit entry is never updated or deleted (deleting its user may set ``user_id`` to NULL;
+    on PostgreSQL the table cannot be truncated either).
 
 Every check costs a few indexed lookups per row; the balance check of T3 reads the transfer's
 legs once, when its last leg lands, so an entry of n legs costs O(n). On PostgreSQL, T3 and the
@@ -934,6 +936,135 @@ _BY_VENDOR = {
 }
 
 
+# -- T6: the audit trail is append-only ----------------------------------------------------------
+#
+# Installed by migration 0008, which creates the table, apart from T1-T5: the migrations before
+# it install those and must not meet a table that does not exist yet.
+
+#: Columns of accounts_auditentry other than user_id, which only the user's deletion may change.
+AUDIT_COLUMNS = (
+    "id",
+    "action",
+    "account_id",
+    "transfer_id",
+    "username",
+    "surface",
+    "reason",
+    "changes",
+    "created_at",
+)
+_MY_AUDIT_CHANGED = " OR ".join(f"NOT (NEW.{c} <=> OLD.{c})" for c in AUDIT_COLUMNS)
+_SQ_AUDIT_CHANGED = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in AUDIT_COLUMNS)
+
+AUDIT = {
+    "postgresql": (
+        [
+            f"""
+            CREATE OR REPLACE FUNCTION accounts_audit_guard() RETURNS trigger
+            LANGUAGE plpgsql AS $$
+            DECLARE expected accounts_auditentry;
+            BEGIN
+                IF accounts_ledger_unlocked() THEN
+                    IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+                    RETURN NEW;
+                END IF;
+                IF TG_OP = 'DELETE' THEN
+                    {_PG_RAISE} 'accounts: audit entries are append-only and cannot be deleted';
+                END IF;
+                expected := OLD;
+                expected.user_id := NEW.user_id;
+                IF (NEW.user_id IS NOT NULL AND NEW.user_id IS DISTINCT FROM OLD.user_id)
+                        OR NEW IS DISTINCT FROM expected THEN
+                    {_PG_RAISE} 'accounts: audit entries are append-only and cannot be changed';
+                END IF;
+                RETURN NEW;
+            END $$
+            """,
+            "DROP TRIGGER IF EXISTS accounts_audit_guard ON accounts_auditentry",
+            """
+            CREATE TRIGGER accounts_audit_guard BEFORE UPDATE OR DELETE ON accounts_auditentry
+            FOR EACH ROW EXECUTE FUNCTION accounts_audit_guard()
+            """,
+            "DROP TRIGGER IF EXISTS accounts_audit_no_truncate ON accounts_auditentry",
+            """
+            CREATE TRIGGER accounts_audit_no_truncate BEFORE TRUNCATE ON accounts_auditentry
+            FOR EACH STATEMENT EXECUTE FUNCTION accounts_truncate_guard()
+            """,
+        ],
+        [
+            "DROP TRIGGER IF EXISTS accounts_audit_no_truncate ON accounts_auditentry",
+            "DROP TRIGGER IF EXISTS accounts_audit_guard ON accounts_auditentry",
+            "DROP FUNCTION IF EXISTS accounts_audit_guard()",
+        ],
+    ),
+    "mysql": (
+        [
+            "DROP TRIGGER IF EXISTS accounts_audit_no_update",
+            f"""
+            CREATE TRIGGER accounts_audit_no_update BEFORE UPDATE ON accounts_auditentry
+            FOR EACH ROW BEGIN
+                IF {_MY_LOCKED} AND ({_MY_AUDIT_CHANGED}
+                        OR (NEW.user_id IS NOT NULL AND NOT (NEW.user_id <=> OLD.user_id))) THEN
+                    {_my_raise("accounts: audit entries are append-only and cannot be changed")}
+                END IF;
+            END
+            """,
+            "DROP TRIGGER IF EXISTS accounts_audit_no_delete",
+            f"""
+            CREATE TRIGGER accounts_audit_no_delete BEFORE DELETE ON accounts_auditentry
+            FOR EACH ROW BEGIN
+                IF {_MY_LOCKED} THEN
+                    {_my_raise("accounts: audit entries are append-only and cannot be deleted")}
+                END IF;
+            END
+            """,
+        ],
+        [
+            "DROP TRIGGER IF EXISTS accounts_audit_no_update",
+            "DROP TRIGGER IF EXISTS accounts_audit_no_delete",
+        ],
+    ),
+    "sqlite": (
+        [
+            "DROP TRIGGER IF EXISTS accounts_audit_no_update",
+            f"""
+            CREATE TRIGGER accounts_audit_no_update BEFORE UPDATE ON accounts_auditentry
+            WHEN {_SQ_LOCKED} AND ({_SQ_AUDIT_CHANGED}
+                OR (NEW.user_id IS NOT NULL AND NEW.user_id IS NOT OLD.user_id))
+            BEGIN
+                {_sq_raise("accounts: audit entries are append-only and cannot be changed", "1")}
+            END
+            """,
+            "DROP TRIGGER IF EXISTS accounts_audit_no_delete",
+            f"""
+            CREATE TRIGGER accounts_audit_no_delete BEFORE DELETE ON accounts_auditentry
+            WHEN {_SQ_LOCKED}
+            BEGIN
+                {_sq_raise("accounts: audit entries are append-only and cannot be deleted", "1")}
+            END
+            """,
+        ],
+        [
+            "DROP TRIGGER IF EXISTS accounts_audit_no_update",
+            "DROP TRIGGER IF EXISTS accounts_audit_no_delete",
+        ],
+    ),
+}
+#: The migration that creates the audit trail and installs T6.
+AUDIT_MIGRATION = ("accounts", "0008_audit_trail")
+
+
+def install_audit_guard(schema_editor: Any) -> None:
+    """Create (or re-create) T6 for the schema editor's database."""
+    for sql in AUDIT.get(schema_editor.connection.vendor, ([], []))[0]:
+        schema_editor.execute(sql, params=None)
+
+
+def uninstall_audit_guard(schema_editor: Any) -> None:
+    for sql in AUDIT.get(schema_editor.connection.vendor, ([], []))[1]:
+        schema_editor.execute(sql, params=None)
+
+
 def install(schema_editor: Any) -> None:
     """Create (or re-create) every trigger for the schema editor's database."""
     statements = _BY_VENDOR.get(schema_editor.connection.vendor, ([], []))[0]
@@ -979,18 +1110,27 @@ def ensure_installed(using: str) -> bool:
     from django.db.migrations.recorder import MigrationRecorder
 
     connection = connections[using]
-    expected = expected_trigger_count(connection.vendor)
-    if not expected or installed_trigger_count(connection) == expected:
+    if not expected_trigger_count(connection.vendor):
         return False
     applied = MigrationRecorder(connection).applied_migrations()
     if ("accounts", "0002_ledger_integrity") not in applied:
+        return False
+    with_audit = AUDIT_MIGRATION in applied
+    if installed_trigger_count(connection) == expected_trigger_count(
+        connection.vendor, with_audit=with_audit
+    ):
         return False
     # A plain cursor, not a schema editor: SQLite's refuses to run inside a transaction.
     with connection.cursor() as cursor:
         for sql in _BY_VENDOR[connection.vendor][0]:
             cursor.execute(sql)
+        for sql in AUDIT[connection.vendor][0] if with_audit else []:
+            cursor.execute(sql)
     return True
 
 
-def expected_trigger_count(vendor: str) -> int:
-    return {"postgresql": 8, "mysql": 7, "sqlite": 7}.get(vendor, 0)
+def expected_trigger_count(vendor: str, *, with_audit: bool = True) -> int:
+    """How many triggers a fully migrated database holds (without T6: before migration 0008)."""
+    ledger = {"postgresql": 8, "mysql": 7, "sqlite": 7}.get(vendor, 0)
+    audit = {"postgresql": 2, "mysql": 2, "sqlite": 2}.get(vendor, 0)
+    return ledger + (audit if with_audit else 0)

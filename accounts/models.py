@@ -601,21 +601,21 @@ class Account(models.Model):
 
     # -- lifecycle (delegated to the facade, which locks the row) ----------------------------
 
-    def close(self, *, user: Any = None) -> None:
+    def close(self, *, user: Any = None, reason: str | None = None) -> None:
         """Close the account; refused unless its balance is zero."""
         from . import facade
 
-        facade.close_account(self, user=user)
+        facade.close_account(self, user=user, reason=reason)
 
-    def freeze(self, *, user: Any = None) -> None:
+    def freeze(self, *, user: Any = None, reason: str | None = None) -> None:
         from . import facade
 
-        facade.freeze_account(self, user=user)
+        facade.freeze_account(self, user=user, reason=reason)
 
-    def thaw(self, *, user: Any = None) -> None:
+    def thaw(self, *, user: Any = None, reason: str | None = None) -> None:
         from . import facade
 
-        facade.thaw_account(self, user=user)
+        facade.thaw_account(self, user=user, reason=reason)
 
     # -- balances ----------------------------------------------------------------------------
 
@@ -935,9 +935,12 @@ class Transaction(models.Model):
 __all__ = [
     "Account",
     "AccountType",
+    "AuditAction",
+    "AuditEntry",
     "Budget",
     "Kind",
     "Status",
+    "Surface",
     "Transaction",
     "Transfer",
     "TransferKind",
@@ -1014,3 +1017,94 @@ class ApiKey(models.Model):
             and (self.expires_at is None or self.expires_at > at)
             and bool(getattr(self.user, "is_active", True))
         )
+
+
+class Surface(models.TextChoices):
+    """Where an administrative act came from."""
+
+    CODE = "code", _("Code")
+    DASHBOARD = "dashboard", _("Dashboard")
+    API = "api", _("API")
+    ADMIN = "admin", _("Admin")
+    COMMAND = "command", _("Command")
+
+
+class AuditAction(models.TextChoices):
+    """What an administrative act did."""
+
+    CREATED = "created", _("Created")
+    EDITED = "edited", _("Edited")
+    CREDIT_LIMIT_CHANGED = "credit_limit_changed", _("Credit limit changed")
+    FROZEN = "frozen", _("Frozen")
+    THAWED = "thawed", _("Thawed")
+    CLOSED = "closed", _("Closed")
+    EXPIRED = "expired", _("Expired")
+    REVERSED = "reversed", _("Reversed")
+    REFUNDED = "refunded", _("Refunded")
+
+
+class AuditEntry(models.Model):
+    """One administrative act: who did what to which account or transfer, from where, and why.
+
+    Written by the facade in the same transaction as the act, so code paths are recorded as
+    surely as the dashboard's, and a refused act leaves no entry. Append-only like the ledger:
+    entries are never changed or deleted (the database refuses it too); deleting the user who
+    acted only clears ``user``, and ``username`` keeps their name.
+    """
+
+    action = models.CharField(_("action"), max_length=32, choices=AuditAction.choices)
+    account = models.ForeignKey(
+        Account,
+        verbose_name=_("account"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="audit_entries",
+    )
+    #: The transfer the act posted (a reversal, a refund, an expiry sweep, an opening load).
+    transfer = models.ForeignKey(
+        Transfer,
+        verbose_name=_("transfer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="audit_entries",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="accounts_audit_entries",
+    )
+    username = models.CharField(_("username"), max_length=150, blank=True)
+    surface = models.CharField(
+        _("surface"), max_length=16, choices=Surface.choices, default=Surface.CODE
+    )
+    reason = models.TextField(_("reason"), blank=True, default="")
+    #: For edits: ``{"field": [old, new]}``, values as text.
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+
+    objects = models.Manager.from_queryset(LedgerQuerySet)()
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["account", "created_at"], name="accounts_audit_account_time"),
+        ]
+
+    def __str__(self) -> str:
+        who = self.username or _("code")
+        return f"{self.get_action_display()} by {who}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise exceptions.LedgerImmutable("Audit entries are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise exceptions.LedgerImmutable("Audit entries are append-only.")

@@ -140,6 +140,14 @@ def card_without_limit() -> Act:
     return lambda: Account.objects.create(is_card=True, credit_limit=None)
 
 
+def freeze_from(surface: str) -> Callable[[], Act]:
+    def arrange() -> Act:
+        account = AccountFactory()
+        return lambda: facade.freeze_account(account, surface=surface)
+
+    return arrange
+
+
 def one_sided_entry() -> Act:
     lines = [Debit(SourceAccountFactory(), ONE), Debit(AccountFactory(), ONE)]
     return lambda: facade.post(lines)
@@ -220,6 +228,7 @@ TRIGGERS: dict[type[exceptions.AccountException], tuple[str, Callable[[], Act]]]
     exceptions.TextTooLong: ("text_too_long", text(merchant_reference="x" * 129)),
     exceptions.TextNotStorable: ("text_not_storable", text(description="a\x00b")),
     exceptions.InvalidCard: ("invalid_card", card_without_limit),
+    exceptions.InvalidSurface: ("invalid_surface", freeze_from("the moon")),
     exceptions.InvalidEntry: ("entry_unbalanced", one_sided_entry),
     exceptions.TooManyLegs: ("too_many_legs", too_many_legs),
     exceptions.AlreadyReversed: ("transfer_already_reversed", reverse_twice),

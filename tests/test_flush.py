@@ -20,6 +20,7 @@ from accounts.models import (
     SALES_CODE,
     SOURCE_CODE,
     Account,
+    AuditEntry,
     Transaction,
     Transfer,
 )
@@ -50,6 +51,7 @@ def post_some_transfers() -> list[Transfer]:
 
 
 def assert_only_the_core_accounts_remain() -> None:
+    assert AuditEntry.objects.count() == 0
     assert Transfer.objects.count() == 0
     assert Transaction.objects.count() == 0
     core = Account.objects.order_by("code")
@@ -77,6 +79,7 @@ def test_the_next_transactional_test_finds_the_ledger_emptied_by_djangos_flush()
 def test_the_flush_command_empties_the_ledger_and_post_migrate_recreates_the_core_accounts():
     post_some_transfers()
     assert Transfer.objects.count() == 5
+    assert AuditEntry.objects.count() == 2  # the refund and the reversal
 
     call_command("flush", interactive=False, verbosity=0)
 

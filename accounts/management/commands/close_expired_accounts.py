@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from accounts import exceptions, facade
-from accounts.models import Account
+from accounts.models import Account, Surface
 from accounts.progress import Progress
 
 #: Accounts fetched per query while sweeping, so memory stays flat on large ledgers.
@@ -63,7 +63,7 @@ class Command(BaseCommand):
         for pk in pks:
             account = Account.objects.get(pk=pk)
             try:
-                swept = facade.expire_account(account)
+                swept = facade.expire_account(account, surface=Surface.COMMAND)
             except exceptions.AccountException as exc:
                 skipped += 1
                 self.stderr.write(f"skipped {account.code}: {exc.message}")

@@ -1,4 +1,4 @@
-"""The management commands: sweeping expired accounts and verifying the ledger."""
+"""The management commands: sweeping expired accounts, verifying the ledger, making groups."""
 
 from __future__ import annotations
 
@@ -221,3 +221,40 @@ def test_the_database_refuses_the_same_drift_when_not_unlocked(source):
         cursor.execute(f"UPDATE {table} SET balance = %s WHERE id = %s", [31, card.pk])
     card.refresh_from_db()
     assert card.balance == Decimal("30.00")
+
+
+# -- create_account_groups ------------------------------------------------------------------
+
+
+def test_create_account_groups_gives_each_role_its_permissions_and_is_safe_to_repeat():
+    from django.contrib.auth.models import Group
+
+    from accounts.roles import ROLES, STAFF, SUPERVISOR, TILL
+
+    call_command("create_account_groups", stdout=StringIO())
+    call_command("create_account_groups", stdout=StringIO())
+
+    for role in ROLES:
+        group = Group.objects.get(name=role.name)
+        codes = set(group.permissions.values_list("codename", flat=True))
+        assert codes == set(role.permissions)
+    assert set(STAFF.permissions) < set(SUPERVISOR.permissions)
+    assert "reverse_transfer" not in STAFF.permissions and "view_card_code" not in STAFF.permissions
+    assert TILL.permissions == ("use_api",)
+
+
+def test_create_account_groups_dry_run_changes_nothing_and_never_removes_a_permission():
+    from django.contrib.auth.models import Group, Permission
+
+    from accounts.roles import TILL
+
+    out = StringIO()
+    call_command("create_account_groups", "--dry-run", stdout=out)
+    assert "would create 'Accounts: till'" in out.getvalue()
+    assert not Group.objects.exists()
+
+    till = Group.objects.create(name=TILL.name)
+    extra = Permission.objects.get(codename="view_reports")
+    till.permissions.add(extra)
+    call_command("create_account_groups", stdout=StringIO())
+    assert set(till.permissions.values_list("codename", flat=True)) == {"use_api", "view_reports"}

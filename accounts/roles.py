@@ -1,0 +1,54 @@
+"""The roles people play around the ledger, as Django groups with the permissions each needs.
+
+A project grants these through ``manage.py create_account_groups`` (or its own groups): the
+surfaces (dashboard, JSON API, admin) check the permissions, never the group names, so renaming a
+group or building your own from the table in ``docs/installation.rst`` works just as well.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Role:
+    """A group name and the ``accounts`` permissions (codenames) its members hold."""
+
+    name: str
+    permissions: tuple[str, ...]
+    description: str
+
+
+TILL = Role(
+    "Accounts: till",
+    ("use_api",),
+    "A shop's till or server calling the JSON API: create, look up, redeem; refund and reverse "
+    "only what it did itself.",
+)
+STAFF = Role(
+    "Accounts: staff",
+    (
+        "view_account",
+        "add_account",
+        "change_account",
+        "view_transfer",
+        "view_reports",
+    ),
+    "Shop staff in the dashboard: see accounts, transfers and reports, create cards, top up, "
+    "withdraw, freeze, thaw, close and edit; card codes masked.",
+)
+SUPERVISOR = Role(
+    "Accounts: supervisor",
+    (
+        *STAFF.permissions,
+        "view_card_code",
+        "reverse_transfer",
+        "refund_transfer",
+        "correct_any_transfer",
+        "spend_from_any_account",
+    ),
+    "Everything staff may do, plus corrections (reverse, refund, any till's transfers), spending "
+    "on behalf of card holders and seeing full card codes.",
+)
+
+ROLES = (TILL, STAFF, SUPERVISOR)

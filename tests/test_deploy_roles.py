@@ -359,33 +359,49 @@ def test_the_triggers_ignore_the_unlock_setting_even_for_an_over_granted_app_rol
     )
 
 
+#: With PostgreSQL's default TEMPORARY privilege, which the docs' grants withhold: temporary
+#: tables named like the ledger's, which the trigger functions then read instead.
+SHADOW_ATTEMPTS = {
+    # The unlock rule asks who owns 'accounts_transaction': the temporary one is the app role's.
+    "unlock the ledger": (
+        "CREATE TEMPORARY TABLE accounts_transaction (id bigint)",
+        UNLOCK,
+        "UPDATE public.accounts_transfer SET description = 'rewritten'",
+    ),
+    # The balance check reads an account's newest leg, and that leg's transfer, by name.
+    "move balances with no legs": (
+        "CREATE TEMPORARY TABLE accounts_transaction AS SELECT id AS account_id, "
+        "version + 1 AS account_version, 1000000::numeric AS balance_after, "
+        "0::bigint AS transfer_id, 2 AS leg_index FROM public.accounts_account WHERE version > 0",
+        "CREATE TEMPORARY TABLE accounts_transfer AS SELECT 0::bigint AS id, 2 AS leg_count",
+        "UPDATE public.accounts_account SET balance = 1000000, version = version + 1 "
+        "WHERE version > 0",
+    ),
+}
+
+
 @pytest.mark.xfail(
     strict=True,
     raises=AssertionError,
     reason=(
-        "The ledger's trigger functions resolve accounts_transaction (and the unlock rule's "
-        "owner check) through the caller's search_path, where pg_temp comes first; the grants "
-        "withhold TEMPORARY until the functions pin their search_path."
+        "The ledger's trigger functions find their tables through the caller's search_path, "
+        "where a session's temporary tables come first; the docs' grants withhold TEMPORARY "
+        "until the functions pin their search_path (pg_temp last)."
     ),
 )
-def test_a_temporary_table_does_not_unlock_the_ledger_for_the_app_role(deployment):
+@pytest.mark.parametrize("statements", SHADOW_ATTEMPTS.values(), ids=SHADOW_ATTEMPTS.keys())
+def test_temporary_tables_cannot_stand_in_for_the_ledger(deployment, statements):
     before = deployment.fingerprint()
     database, app = ident(deployment.database), ident(deployment.app)
     deployment.execute_as_superuser([f"GRANT TEMPORARY ON DATABASE {database} TO {app}"])
     try:
-        refusal = deployment.attempt_as_app(
-            [
-                "CREATE TEMPORARY TABLE accounts_transaction (id bigint)",
-                UNLOCK,
-                "UPDATE public.accounts_transfer SET description = 'rewritten'",
-            ],
-            commit=False,
-        )
+        # Never committed: if the attempt gets through, it must not stay in the books.
+        refusal = deployment.attempt_as_app(list(statements), commit=False)
     finally:
         deployment.execute_as_superuser([f"REVOKE TEMPORARY ON DATABASE {database} FROM {app}"])
-    # The attempt was rolled back either way.
     assert deployment.fingerprint() == before
-    assert refusal is not None and refusal.sqlstate == CHECK_VIOLATION
+    assert refusal is not None, "the ledger was changed"
+    assert (refusal.statement, refusal.sqlstate) == (statements[-1], CHECK_VIOLATION)
 
 
 def test_tables_that_later_migrations_create_get_the_same_grants(deployment):

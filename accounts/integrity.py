@@ -1,9 +1,9 @@
 """What the database itself enforces, on PostgreSQL, MariaDB/MySQL and SQLite alike.
 
 The rules below hold even for raw SQL that bypasses Python. Declarative CHECK and UNIQUE
-constraints live in ``Meta.constraints``; what they cannot express is enforced by triggers,
-installed by migration ``0002_ledger_integrity`` and again by ``0005_faster_ledger_checks``
-(which call :func:`install`):
+constraints live in ``Meta.constraints``; what they cannot express is enforced by triggers.
+The lists below write the current version of them; each migration that installs triggers runs
+its own frozen copy (``accounts/migrations/sql/``), and :func:`ensure_installed` the latest:
 
 T1  a transfer is never updated or deleted (deleting its user may set ``user_id`` to NULL);
 T2  a leg is never updated or deleted (on PostgreSQL, neither table can be truncated either;
@@ -20,7 +20,12 @@ T4  an account starts at balance 0 and version 0; afterwards its stored balance 
     a closed account is never reopened;
 T5  (PostgreSQL) at commit, every new transfer has all of its legs;
 T6  an audit entry is never updated or deleted (deleting its user may set ``user_id`` to NULL;
-    on PostgreSQL the table cannot be truncated either).
+    on PostgreSQL the table cannot be truncated either);
+T7  (MariaDB/MySQL) what the CHECK constraints and foreign keys refuse, refused again by
+    triggers, since any session may switch those off.
+
+PostgreSQL's functions look names up in the ledger's schema with ``pg_temp`` last, so no
+session's temporary table can stand in for a ledger table.
 
 Every check costs a few indexed lookups per row; the balance check of T3 reads the transfer's
 legs once, when its last leg lands, so an entry of n legs costs O(n). On PostgreSQL, T3 and the
@@ -44,6 +49,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections, transaction
+
+from .migrations import sql as frozen_sql
 
 #: Columns of accounts_transfer other than user_id, which only the user's deletion may change.
 TRANSFER_COLUMNS = (
@@ -220,6 +227,11 @@ def prepare_connection(connection: Any) -> None:
 # -- PostgreSQL --------------------------------------------------------------------------------
 
 _PG_RAISE = "RAISE EXCEPTION USING ERRCODE = 'check_violation', MESSAGE = "
+#: Every function looks names up in the ledger's schema only, with the caller's temporary tables
+#: last: by default any role may create a temporary ``accounts_transaction`` that a function
+#: using the caller's ``search_path`` would read instead of the ledger's. The placeholder is
+#: filled in from ``current_schema()`` when the SQL is run (``accounts/migrations/sql``).
+_PG_SEARCH_PATH = f"SET search_path = pg_catalog, {frozen_sql.SCHEMA_PLACEHOLDER}, pg_temp"
 
 
 def _pg_statement_check(name: str, problems: str) -> str:
@@ -230,7 +242,7 @@ def _pg_statement_check(name: str, problems: str) -> str:
     """
     return f"""
     CREATE OR REPLACE FUNCTION {name}() RETURNS trigger
-    LANGUAGE plpgsql SET enable_seqscan = off AS $$
+    LANGUAGE plpgsql SET enable_seqscan = off {_PG_SEARCH_PATH} AS $$
     DECLARE problem text;
     BEGIN
         IF accounts_ledger_unlocked() THEN RETURN NULL; END IF;
@@ -246,9 +258,9 @@ def _pg_statement_check(name: str, problems: str) -> str:
 
 
 POSTGRESQL = [
-    """
+    f"""
     CREATE OR REPLACE FUNCTION accounts_ledger_unlocked() RETURNS boolean
-    LANGUAGE sql STABLE AS $$
+    LANGUAGE sql STABLE {_PG_SEARCH_PATH} AS $$
         SELECT CASE
             WHEN coalesce(current_setting('accounts.ledger_unlocked', true), '') <> 'on'
             THEN false
@@ -265,7 +277,7 @@ POSTGRESQL = [
     # T1
     f"""
     CREATE OR REPLACE FUNCTION accounts_transfer_guard() RETURNS trigger
-    LANGUAGE plpgsql AS $$
+    LANGUAGE plpgsql {_PG_SEARCH_PATH} AS $$
     DECLARE expected accounts_transfer;
     BEGIN
         IF accounts_ledger_unlocked() THEN
@@ -294,7 +306,7 @@ POSTGRESQL = [
     # T2
     f"""
     CREATE OR REPLACE FUNCTION accounts_transaction_guard() RETURNS trigger
-    LANGUAGE plpgsql AS $$
+    LANGUAGE plpgsql {_PG_SEARCH_PATH} AS $$
     BEGIN
         IF accounts_ledger_unlocked() THEN
             IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
@@ -306,7 +318,7 @@ POSTGRESQL = [
     # T1 and T2 for TRUNCATE, which fires no row triggers (flush unlocks it).
     f"""
     CREATE OR REPLACE FUNCTION accounts_truncate_guard() RETURNS trigger
-    LANGUAGE plpgsql AS $$
+    LANGUAGE plpgsql {_PG_SEARCH_PATH} AS $$
     BEGIN
         IF NOT accounts_ledger_unlocked() THEN
             {_PG_RAISE} 'accounts: ' || TG_TABLE_NAME || ' is append-only and cannot be truncated';
@@ -407,7 +419,7 @@ POSTGRESQL = [
     # T4, new accounts: one row at a time (accounts are created one by one).
     f"""
     CREATE OR REPLACE FUNCTION accounts_account_insert_check() RETURNS trigger
-    LANGUAGE plpgsql AS $$
+    LANGUAGE plpgsql {_PG_SEARCH_PATH} AS $$
     BEGIN
         IF accounts_ledger_unlocked() THEN RETURN NEW; END IF;
         IF NEW.balance <> 0 OR NEW.version <> 0 THEN
@@ -480,7 +492,7 @@ POSTGRESQL = [
     # T5
     f"""
     CREATE OR REPLACE FUNCTION accounts_transfer_complete() RETURNS trigger
-    LANGUAGE plpgsql SET enable_seqscan = off AS $$
+    LANGUAGE plpgsql SET enable_seqscan = off {_PG_SEARCH_PATH} AS $$
     BEGIN
         IF accounts_ledger_unlocked() THEN RETURN NULL; END IF;
         IF (SELECT count(*) FROM accounts_transaction
@@ -539,6 +551,50 @@ def _my_raise(message: str) -> str:
 
 _MY_TRANSFER_CHANGED = " OR ".join(f"NOT (NEW.{c} <=> OLD.{c})" for c in TRANSFER_COLUMNS)
 
+
+def _my_checks(table: str, rules: tuple[tuple[str, str, str], ...]) -> str:
+    """IF blocks refusing what ``table``'s CHECK constraints refuse (T7), each named after one."""
+    return "\n".join(
+        f"IF {condition} THEN {_my_raise(f'accounts: {rule} (accounts_{table}_{name})')} END IF;"
+        for condition, rule, name in rules
+    )
+
+
+#: The legs' CHECK constraints again (see T7 below), for the leg check.
+_MY_LEG_CHECKS = _my_checks(
+    "transaction",
+    (
+        ("NEW.amount = 0", "a leg moves money", "amount_not_zero"),
+        ("NEW.account_version < 1", "versions start at 1", "version_positive"),
+        ("NEW.leg_index < 1", "leg indexes start at 1", "leg_index_positive"),
+    ),
+)
+#: The accounts' CHECK constraints again (see T7 below), for the insert and update checks. Each
+#: refusal names the constraint it stands in for, as the constraint's own error would.
+_MY_ACCOUNT_CHECKS = _my_checks(
+    "account",
+    (
+        ("NEW.credit_limit < 0", "a credit limit is not negative", "credit_limit_not_negative"),
+        (
+            "NEW.balance < -NEW.credit_limit",
+            "a balance stays within its credit limit",
+            "within_credit_limit",
+        ),
+        ("NEW.version < 0", "a version is not negative", "version_not_negative"),
+        (
+            "NEW.is_card AND (NEW.kind <> 'liability' OR NEW.credit_limit IS NULL)",
+            "a card is a liability with a credit limit",
+            "card_is_limited_liability",
+        ),
+        (
+            "NEW.is_card AND NEW.code LIKE 'CORE-%'",
+            "a core account is never a card",
+            "core_is_not_card",
+        ),
+    ),
+)
+
+
 MYSQL = [
     # T1
     "DROP TRIGGER IF EXISTS accounts_transfer_no_update",
@@ -591,6 +647,8 @@ MYSQL = [
         DECLARE v_previous DECIMAL(30, 8);
         DECLARE v_previous_at DATETIME(6);
         IF {_MY_LOCKED} THEN
+            -- The legs' CHECK constraints again: a session may switch CHECKs off (T7).
+            {_MY_LEG_CHECKS}
             -- One lookup per row read; a missing row leaves the variables NULL.
             SELECT kind, currency, version INTO v_kind, v_currency, v_version
             FROM accounts_account WHERE id = NEW.account_id;
@@ -649,6 +707,7 @@ MYSQL = [
     CREATE TRIGGER accounts_account_insert_check BEFORE INSERT ON accounts_account
     FOR EACH ROW BEGIN
         IF {_MY_LOCKED} THEN
+            {_MY_ACCOUNT_CHECKS}
             IF NEW.balance <> 0 OR NEW.version <> 0 THEN
                 {_my_raise("accounts: a new account starts with balance 0 and version 0")}
             END IF;
@@ -666,6 +725,7 @@ MYSQL = [
         DECLARE v_balance_after DECIMAL(30, 8);
         DECLARE v_transfer BIGINT;
         IF {_MY_LOCKED} THEN
+            {_MY_ACCOUNT_CHECKS}
             IF OLD.version > 0 AND (NEW.kind <> OLD.kind OR NEW.currency <> OLD.currency) THEN
                 {_my_raise("accounts: kind and currency are fixed once an account has legs")}
             END IF;
@@ -702,9 +762,51 @@ MYSQL = [
     """,
 ]
 
+#: The transfers' CHECK constraints again (T7).
+_MY_TRANSFER_CHECKS = _my_checks(
+    "transfer",
+    (
+        ("NOT (NEW.amount > 0)", "a transfer moves a positive amount", "amount_positive"),
+        ("NEW.leg_count < 2", "a transfer has two legs or more", "at_least_two_legs"),
+        (
+            "NEW.source_id = NEW.destination_id",
+            "a transfer is between different accounts",
+            "source_not_destination",
+        ),
+    ),
+)
+
+MYSQL.extend(
+    [
+        # T7 (MariaDB/MySQL): what a CHECK or a foreign key refuses elsewhere, refused again here,
+        # because any session may ``SET check_constraint_checks = 0`` or ``foreign_key_checks
+        # = 0``, and triggers run whatever those say.
+        "DROP TRIGGER IF EXISTS accounts_transfer_insert_check",
+        f"""
+        CREATE TRIGGER accounts_transfer_insert_check BEFORE INSERT ON accounts_transfer
+        FOR EACH ROW BEGIN
+            IF {_MY_LOCKED} THEN
+                {_MY_TRANSFER_CHECKS}
+            END IF;
+        END
+        """,
+        "DROP TRIGGER IF EXISTS accounts_account_no_delete",
+        f"""
+        CREATE TRIGGER accounts_account_no_delete BEFORE DELETE ON accounts_account
+        FOR EACH ROW BEGIN
+            IF {_MY_LOCKED} AND OLD.version > 0 THEN
+                {_my_raise("accounts: an account with legs cannot be deleted")}
+            END IF;
+        END
+        """,
+    ]
+)
+
 MYSQL_REVERSE = [
     f"DROP TRIGGER IF EXISTS {name}"
     for name in (
+        "accounts_transfer_insert_check",
+        "accounts_account_no_delete",
         "accounts_transfer_no_update",
         "accounts_transfer_no_delete",
         "accounts_transaction_no_update",
@@ -961,7 +1063,7 @@ AUDIT = {
         [
             f"""
             CREATE OR REPLACE FUNCTION accounts_audit_guard() RETURNS trigger
-            LANGUAGE plpgsql AS $$
+            LANGUAGE plpgsql {_PG_SEARCH_PATH} AS $$
             DECLARE expected accounts_auditentry;
             BEGIN
                 IF accounts_ledger_unlocked() THEN
@@ -1050,31 +1152,14 @@ AUDIT = {
         ],
     ),
 }
+#: The frozen versions of the rules a fully migrated database carries (their SQL is in
+#: ``accounts/migrations/sql/``): T1-T5 and T7, then T6. The lists above are where the next
+#: version is written; ``tests/test_integrity.py`` checks that they still match these, so an
+#: edit cannot reach a database without a new frozen version and a migration that installs it.
+LEDGER_VERSION = "0007"
+AUDIT_VERSION = "0008"
 #: The migration that creates the audit trail and installs T6.
 AUDIT_MIGRATION = ("accounts", "0008_audit_trail")
-
-
-def install_audit_guard(schema_editor: Any) -> None:
-    """Create (or re-create) T6 for the schema editor's database."""
-    for sql in AUDIT.get(schema_editor.connection.vendor, ([], []))[0]:
-        schema_editor.execute(sql, params=None)
-
-
-def uninstall_audit_guard(schema_editor: Any) -> None:
-    for sql in AUDIT.get(schema_editor.connection.vendor, ([], []))[1]:
-        schema_editor.execute(sql, params=None)
-
-
-def install(schema_editor: Any) -> None:
-    """Create (or re-create) every trigger for the schema editor's database."""
-    statements = _BY_VENDOR.get(schema_editor.connection.vendor, ([], []))[0]
-    for sql in statements:
-        schema_editor.execute(sql, params=None)
-
-
-def uninstall(schema_editor: Any) -> None:
-    for sql in _BY_VENDOR.get(schema_editor.connection.vendor, ([], []))[1]:
-        schema_editor.execute(sql, params=None)
 
 
 def installed_trigger_count(connection: Any) -> int:
@@ -1121,16 +1206,16 @@ def ensure_installed(using: str) -> bool:
     ):
         return False
     # A plain cursor, not a schema editor: SQLite's refuses to run inside a transaction.
+    versions = [LEDGER_VERSION, AUDIT_VERSION] if with_audit else [LEDGER_VERSION]
     with connection.cursor() as cursor:
-        for sql in _BY_VENDOR[connection.vendor][0]:
-            cursor.execute(sql)
-        for sql in AUDIT[connection.vendor][0] if with_audit else []:
-            cursor.execute(sql)
+        for version in versions:
+            for sql in frozen_sql.statements(version, connection.vendor):
+                cursor.execute(frozen_sql.render(connection, sql))
     return True
 
 
 def expected_trigger_count(vendor: str, *, with_audit: bool = True) -> int:
     """How many triggers a fully migrated database holds (without T6: before migration 0008)."""
-    ledger = {"postgresql": 8, "mysql": 7, "sqlite": 7}.get(vendor, 0)
+    ledger = {"postgresql": 8, "mysql": 9, "sqlite": 7}.get(vendor, 0)
     audit = {"postgresql": 2, "mysql": 2, "sqlite": 2}.get(vendor, 0)
     return ledger + (audit if with_audit else 0)

@@ -380,15 +380,6 @@ SHADOW_ATTEMPTS = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "The ledger's trigger functions find their tables through the caller's search_path, "
-        "where a session's temporary tables come first; the docs' grants withhold TEMPORARY "
-        "until the functions pin their search_path (pg_temp last)."
-    ),
-)
 @pytest.mark.parametrize("statements", SHADOW_ATTEMPTS.values(), ids=SHADOW_ATTEMPTS.keys())
 def test_temporary_tables_cannot_stand_in_for_the_ledger(deployment, statements):
     before = deployment.fingerprint()

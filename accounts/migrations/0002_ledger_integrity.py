@@ -4,20 +4,21 @@ Installs the triggers described in :mod:`accounts.integrity` (rules T1-T5) on Po
 MariaDB/MySQL and SQLite: transfers and legs are append-only; each leg must be in its account's
 currency, on a leaf account, and continue its account's running balance; a transfer's legs must
 all be present and sum to zero per currency; an account's stored balance must equal its last
-leg's running balance. The SQL lives in one module, named per rule, so this file stays short.
+leg's running balance. The SQL is the frozen copy ``sql/0002_<vendor>.sql``, exactly as this
+migration installed it when it was released.
 """
 
 from django.db import migrations
 
-from accounts import integrity
+from accounts.migrations import sql
 
 
 def install(apps, schema_editor):
-    integrity.install(schema_editor)
+    sql.run(schema_editor, "0002")
 
 
 def uninstall(apps, schema_editor):
-    integrity.uninstall(schema_editor)
+    sql.run(schema_editor, "0002", reverse=True)
 
 
 class Migration(migrations.Migration):

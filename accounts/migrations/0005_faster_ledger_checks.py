@@ -6,26 +6,36 @@ single-column ones did (MariaDB's foreign keys accept them too). The triggers of
 :mod:`accounts.integrity` are installed again: on PostgreSQL, T3 and T4's update check become
 statement triggers over the statement's rows, replacing the row triggers 0002 installed.
 
-Installing is idempotent, and the triggers enforce the same rules whichever indexes exist,
-so the reverse brings the indexes back and installs the current triggers again. SQLite
-rebuilds the legs' table to change its indexes, so there the triggers are taken off around
-the rebuild, both ways.
+The SQL is the frozen copy ``sql/0005_<vendor>.sql``. Going back removes it and puts 0002's
+back. SQLite rebuilds the legs' table to change its indexes, so there the triggers are taken off
+around the rebuild, both ways.
 """
 
 from django.db import migrations, models
 
-from accounts import integrity
+from accounts.migrations import sql
+
+
+def take_off_before_rebuild(apps, schema_editor):
+    """SQLite alters the legs' table by rebuilding it, which the accounts' triggers (reading
+    that table) would refuse; they come back right after."""
+    if schema_editor.connection.vendor == "sqlite":
+        sql.run(schema_editor, "0002", reverse=True)
+
+
+def put_back_after_rebuild(apps, schema_editor):
+    if schema_editor.connection.vendor == "sqlite":
+        sql.run(schema_editor, "0002")
 
 
 def install(apps, schema_editor):
-    integrity.install(schema_editor)
+    sql.run(schema_editor, "0005")
 
 
-def uninstall_before_rebuild(apps, schema_editor):
-    """SQLite alters the legs' table by rebuilding it, which the accounts' triggers (reading
-    that table) would refuse; they come back with the rest right after."""
-    if schema_editor.connection.vendor == "sqlite":
-        integrity.uninstall(schema_editor)
+def uninstall(apps, schema_editor):
+    sql.run(schema_editor, "0005", reverse=True)
+    if schema_editor.connection.vendor != "sqlite":
+        sql.run(schema_editor, "0002")
 
 
 class Migration(migrations.Migration):
@@ -35,7 +45,7 @@ class Migration(migrations.Migration):
     dependencies = [("accounts", "0004_lookup_throttle")]
 
     operations = [
-        migrations.RunPython(uninstall_before_rebuild, install, elidable=False),
+        migrations.RunPython(take_off_before_rebuild, put_back_after_rebuild, elidable=False),
         migrations.AlterField(
             model_name="transaction",
             name="account",
@@ -58,5 +68,5 @@ class Migration(migrations.Migration):
                 verbose_name="transfer",
             ),
         ),
-        migrations.RunPython(install, uninstall_before_rebuild, elidable=False),
+        migrations.RunPython(install, uninstall, elidable=False),
     ]

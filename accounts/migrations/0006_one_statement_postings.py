@@ -10,16 +10,22 @@ version - 1" rule.
 On MariaDB/MySQL the leg and balance checks now read each row they need once (``SELECT ...
 INTO`` several variables) instead of once per column, for the same rules.
 
-Installing the triggers again replaces them on every database (SQLite's are unchanged).
+The SQL is the frozen copy ``sql/0006_<vendor>.sql``; it replaces 0005's on every database
+(SQLite's are unchanged). Going back removes it and puts 0005's back.
 """
 
 from django.db import migrations
 
-from accounts import integrity
+from accounts.migrations import sql
 
 
 def install(apps, schema_editor):
-    integrity.install(schema_editor)
+    sql.run(schema_editor, "0006")
+
+
+def uninstall(apps, schema_editor):
+    sql.run(schema_editor, "0006", reverse=True)
+    sql.run(schema_editor, "0005")
 
 
 class Migration(migrations.Migration):
@@ -28,4 +34,4 @@ class Migration(migrations.Migration):
 
     dependencies = [("accounts", "0005_faster_ledger_checks")]
 
-    operations = [migrations.RunPython(install, install, elidable=False)]
+    operations = [migrations.RunPython(install, uninstall, elidable=False)]

@@ -8,10 +8,14 @@
 * New permissions: ``view_card_code`` on accounts; ``reverse_transfer``, ``refund_transfer``
   and ``correct_any_transfer`` on transfers.
 * ``ApiKey``: hashed keys for tills.
-* The ledger triggers are installed again: the unlock switch that ``flush`` and ``loaddata`` use
-  is now honoured only for the role that owns the ledger's tables (PostgreSQL) or defined its
-  triggers (MariaDB/MySQL), so an application role cannot switch the guard off; SQLite rebuilt
-  the accounts table above and its triggers went with the old one.
+* The ledger's rules, frozen as ``sql/0007_<vendor>.sql``, replace 0006's: the unlock switch
+  that ``flush`` and ``loaddata`` use is honoured only for the role that owns the ledger's tables
+  (PostgreSQL) or defined its triggers (MariaDB/MySQL), so an application role cannot switch the
+  guard off; PostgreSQL's functions look names up through a fixed ``search_path`` (the ledger's
+  schema, ``pg_temp`` last), so a temporary table cannot stand in for a ledger table; MariaDB
+  re-checks in triggers what its CHECK constraints and foreign keys say (T7), since any session
+  may switch those off. SQLite rebuilds the accounts table to add the column, so there the old
+  triggers come off first.
 """
 
 import re
@@ -20,8 +24,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from accounts import integrity
 from accounts.compat import check_constraint
+from accounts.migrations import sql
 
 #: A generated code as migration 0006's API recognised it: four groups of four characters.
 _GENERATED = re.compile(r"^[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{4}(-[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{4}){3}$")
@@ -42,15 +46,26 @@ def designate_existing_cards(apps, schema_editor):
         ).update(is_card=True)
 
 
-def uninstall_on_sqlite(apps, schema_editor):
+def take_off_on_sqlite(apps, schema_editor):
     # SQLite rebuilds the accounts table to add the column and constraints, and refuses to
     # rename the rebuilt table while the legs' trigger names it; the triggers come back below.
     if schema_editor.connection.vendor == "sqlite":
-        integrity.uninstall(schema_editor)
+        sql.run(schema_editor, "0006", reverse=True)
+
+
+def put_back_on_sqlite(apps, schema_editor):
+    if schema_editor.connection.vendor == "sqlite":
+        sql.run(schema_editor, "0006")
 
 
 def install(apps, schema_editor):
-    integrity.install(schema_editor)
+    sql.run(schema_editor, "0007")
+
+
+def uninstall(apps, schema_editor):
+    sql.run(schema_editor, "0007", reverse=True)
+    if schema_editor.connection.vendor != "sqlite":
+        sql.run(schema_editor, "0006")
 
 
 class Migration(migrations.Migration):
@@ -63,7 +78,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(uninstall_on_sqlite, install, elidable=False),
+        migrations.RunPython(take_off_on_sqlite, put_back_on_sqlite, elidable=False),
         migrations.CreateModel(
             name="ApiKey",
             fields=[
@@ -181,5 +196,5 @@ class Migration(migrations.Migration):
                 "accounts_account_core_is_not_card",
             ),
         ),
-        migrations.RunPython(install, uninstall_on_sqlite, elidable=False),
+        migrations.RunPython(install, uninstall, elidable=False),
     ]

@@ -1,7 +1,7 @@
 """The audit trail: who created, edited, froze, thawed, closed or expired an account, changed its
 credit limit, or reversed or refunded a transfer; from which surface, when, and why.
 
-Entries are append-only: trigger set T6 (``accounts.integrity.AUDIT``) refuses changes and
+Entries are append-only: trigger set T6, frozen as ``sql/0008_<vendor>.sql``, refuses changes and
 deletions, except that deleting the acting user clears ``user_id``.
 """
 
@@ -10,15 +10,15 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-from accounts import integrity
+from accounts.migrations import sql
 
 
 def install(apps, schema_editor):
-    integrity.install_audit_guard(schema_editor)
+    sql.run(schema_editor, "0008")
 
 
 def uninstall(apps, schema_editor):
-    integrity.uninstall_audit_guard(schema_editor)
+    sql.run(schema_editor, "0008", reverse=True)
 
 
 class Migration(migrations.Migration):

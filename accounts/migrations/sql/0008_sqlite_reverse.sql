@@ -1,0 +1,3 @@
+DROP TRIGGER IF EXISTS accounts_audit_no_update
+-- accounts: next statement
+DROP TRIGGER IF EXISTS accounts_audit_no_delete

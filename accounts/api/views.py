@@ -91,7 +91,7 @@ api = JsonApi(
 _BAD_REQUEST = ErrorDoc(
     "Malformed input: invalid JSON, a key given twice, a missing, unknown or ill-typed field, "
     "or a bad amount (codes such as `invalid_json`, `duplicate_key`, `missing_field`, "
-    "`amount_must_be_decimal`, `amount_too_precise`, `text_not_storable`)."
+    "`invalid_field`, `amount_must_be_decimal`, `amount_too_precise`)."
 )
 _UNAUTHENTICATED = ErrorDoc(
     "No credentials, or wrong ones (`not_authenticated`, `invalid_credentials`).",

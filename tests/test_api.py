@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import codes, facade
-from accounts.api import throttle, views
+from accounts.api import schemas, throttle, views
 from accounts.api.admin import LookupThrottleAdmin
 from accounts.models import Account, Kind, LookupThrottle, Transfer, TransferKind
 
@@ -1178,3 +1178,59 @@ def test_hostile_credentials_are_a_401(client, card, header):
     )
     assert response.status_code == 401
     assert error_of(response) == "invalid_credentials"
+
+
+def test_refusals_of_a_field_name_the_field(client, auth):
+    missing = post(client, "redemptions", {"amount": "1.00"}, auth=auth)
+    assert "'code'" in missing.json()["message"]
+    unknown = post(client, "accounts", {"amount": "1.00", "credit_limit": "9"}, auth=auth)
+    assert "'credit_limit'" in unknown.json()["message"]
+    number = post(client, "accounts", {"amount": 5}, auth=auth)
+    assert "'amount'" in number.json()["message"]
+    null = post(client, "accounts", {"amount": "5.00", "name": None}, auth=auth)
+    assert error_of(null) == "invalid_field" and "'name'" in null.json()["message"]
+
+
+def test_an_entry_of_several_legs_on_a_card_is_shown_without_naming_its_accounts(
+    client, api_user, card
+):
+    grant_correct_any(api_user)
+    auth = basic(api_user)
+    sales, expired = Account.objects.sales(), Account.objects.expired_account()
+    entry = facade.post(
+        [
+            facade.Debit(card, Decimal("10.00")),
+            facade.Credit(sales, Decimal("6.00")),
+            facade.Credit(expired, Decimal("4.00")),
+        ],
+        user=api_user,
+    )
+    body = get(client, "transfer", auth=auth, kwargs=transfer_url_kwargs(entry)).json()
+    assert body["source"] is None and body["destination"] is None
+    assert [leg["account"] for leg in body["legs"]] == [codes.mask(card.code), None, None]
+    reverse_it = post(client, "transfer-reverse", {}, auth=auth, kwargs=transfer_url_kwargs(entry))
+    assert reverse_it.status_code == 400
+    assert error_of(reverse_it) == "invalid_transfer"
+
+
+def test_the_document_describes_errors_authentication_and_string_amounts(client):
+    document = get(client, "openapi").json()
+    assert set(document["components"]["securitySchemes"]) == {
+        "ApiKeyAuth",
+        "BasicAuth",
+        "SessionAuth",
+    }
+    assert document["components"]["securitySchemes"]["ApiKeyAuth"]["scheme"] == "bearer"
+    error = document["components"]["schemas"]["Error"]
+    assert error["required"] == ["code", "message"]
+    redeem = document["paths"]["/v1/redemptions/"]["post"]
+    for status in ("400", "401", "403", "404", "409", "413", "415", "422", "429"):
+        response = redeem["responses"][status]
+        assert response["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/Error"
+        }
+    assert "WWW-Authenticate" in redeem["responses"]["401"]["headers"]
+    assert "Retry-After" in redeem["responses"]["429"]["headers"]
+    amount = document["components"]["schemas"]["Redeem"]["properties"]["amount"]
+    assert amount["type"] == "string" and amount["pattern"] == schemas.AMOUNT_PATTERN
+    assert "not_your_transfer" in redeem["responses"]["403"]["description"]

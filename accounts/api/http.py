@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import wraps
 from typing import Any
@@ -192,9 +191,11 @@ FIELD_ERROR_CODES = frozenset(
 
 
 def _field_name(location: tuple[Any, ...]) -> str:
-    # ninja's locations start with the source ("body", "path") and may name the parameter.
-    names = [str(part) for part in location[1:] if isinstance(part, str) and part != "payload"]
-    return ".".join(names)[:QUOTED_NAME_LENGTH_MAX] or "body"
+    """The field a ninja error location names: ``("body", "payload", "amount")`` is amount."""
+    source, *parts = location
+    if source == "body" and len(parts) > 1:
+        parts = parts[1:]  # the view's name for the body, which clients never see
+    return ".".join(str(part) for part in parts)[:QUOTED_NAME_LENGTH_MAX] or str(source)
 
 
 def validation_refusal(errors: list[dict[str, Any]]) -> ApiError:
@@ -251,20 +252,12 @@ def _invalid(request: HttpRequest, error: Any) -> HttpResponse:
 # -- the API object -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ErrorDoc:
-    """How the OpenAPI document describes one error status."""
-
-    description: str
-    headers: dict[str, Any] = field(default_factory=dict)
-
-
 class JsonApi(NinjaAPI):
     """A NinjaAPI that answers in the API's error format, never cached, with its OpenAPI extras.
 
     The error schema is added to the document's components, where every operation's error
-    responses point (see :func:`error_responses`); the server URL is the mount point, so the
-    paths read ``/v1/...`` as they always have.
+    responses point (see :mod:`accounts.api.openapi`); the server URL is the mount point, so
+    the paths read ``/v1/...`` as they always have.
     """
 
     def __init__(self, **kwargs: Any) -> None:
@@ -292,20 +285,6 @@ class JsonApi(NinjaAPI):
         document["servers"] = [{"url": server_url}]
         document["components"].setdefault("schemas", {})["Error"] = error_schema
         return document
-
-
-def error_responses(docs: dict[int, ErrorDoc]) -> dict[str, Any]:
-    """The ``responses`` part of an operation's ``openapi_extra`` for these error statuses."""
-    return {
-        "responses": {
-            str(status): {
-                "description": doc.description,
-                **({"headers": doc.headers} if doc.headers else {}),
-                "content": {JSON_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Error"}}},
-            }
-            for status, doc in sorted(docs.items())
-        }
-    }
 
 
 # -- plain Django views around ninja's ------------------------------------------------------

@@ -40,7 +40,7 @@ def _operations() -> list[URLPattern]:
 
 
 urlpatterns: list[URLPattern | URLResolver] = [
-    path(views.OPENAPI_PATH, views.openapi, name="openapi"),
+    path(views.OPENAPI_PATH, views.openapi_document, name="openapi"),
     *_operations(),
     re_path(r"^(?P<path>.*)$", not_found, name="not-found"),
 ]

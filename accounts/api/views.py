@@ -30,7 +30,7 @@ import re
 from decimal import Decimal
 from typing import Annotated, Any
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse as url_reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -48,8 +48,8 @@ from ..models import (
     Transfer,
     TransferKind,
 )
-from . import auth, schemas, throttle
-from .http import ApiError, ErrorDoc, JsonApi, error_responses, json_response, method_not_allowed
+from . import auth, openapi, schemas, throttle
+from .http import ApiError, JsonApi, json_response, method_not_allowed
 
 #: The permission that lets a caller refund or reverse transfers other callers made.
 CORRECT_ANY_PERMISSION = "accounts.correct_any_transfer"
@@ -86,71 +86,6 @@ api = JsonApi(
 )
 
 
-# -- the error responses each operation documents --------------------------------------------
-
-_BAD_REQUEST = ErrorDoc(
-    "Malformed input: invalid JSON, a key given twice, a missing, unknown or ill-typed field, "
-    "or a bad amount (codes such as `invalid_json`, `duplicate_key`, `missing_field`, "
-    "`invalid_field`, `amount_must_be_decimal`, `amount_too_precise`)."
-)
-_UNAUTHENTICATED = ErrorDoc(
-    "No credentials, or wrong ones (`not_authenticated`, `invalid_credentials`).",
-    headers={"WWW-Authenticate": {"required": True, "schema": {"type": "string"}}},
-)
-_FORBIDDEN = ErrorDoc(
-    "The user lacks `accounts.use_api` (`permission_denied`), the client is blocked "
-    "(`client_blocked`), a session-authenticated request failed the CSRF check "
-    "(`csrf_failed`), the user may not spend from this card (`user_not_authorised`), or "
-    "the transfer was made by another caller (`not_your_transfer`)."
-)
-_NOT_FOUND = ErrorDoc(
-    "No card has this code, or no transfer on a card this reference (`account_not_found`, "
-    "`transfer_not_found`). Counts as a failed lookup."
-)
-_CONFLICT = ErrorDoc(
-    "The ledger refuses in its current state: insufficient funds, inactive card, already "
-    "reversed, refund above what remains (`insufficient_funds`, `account_expired`, "
-    "`transfer_already_reversed`, `refund_exceeds_remaining`, ...)."
-)
-_TOO_LARGE = ErrorDoc("The request body is too large (`body_too_large`).")
-_UNSUPPORTED = ErrorDoc("The body is not `application/json` (`unsupported_media_type`).")
-_UNPROCESSABLE = ErrorDoc(
-    "A business rule refuses the request: amount outside the load limits, a currency the "
-    "ledger does not offer, not a redemption (`amount_out_of_range`, `currency_not_offered`, "
-    "`not_a_redemption`, ...)."
-)
-_TOO_MANY = ErrorDoc(
-    f"More than {throttle.FAILURES_BEFORE_COOL_OFF - 1} failed lookups within "
-    f"{int(throttle.FAILURE_WINDOW.total_seconds() // 60)} minutes: wait `Retry-After` "
-    "seconds (`too_many_failed_lookups`).",
-    headers={
-        "Retry-After": {
-            "required": True,
-            "description": "Seconds to wait before looking anything up again.",
-            "schema": {"type": "integer", "minimum": 1},
-        }
-    },
-)
-
-_POST_ERRORS = {
-    400: _BAD_REQUEST,
-    401: _UNAUTHENTICATED,
-    403: _FORBIDDEN,
-    409: _CONFLICT,
-    413: _TOO_LARGE,
-    415: _UNSUPPORTED,
-    422: _UNPROCESSABLE,
-}
-_LOOKUP_ERRORS = {404: _NOT_FOUND, 429: _TOO_MANY}
-
-
-def _errors(*groups: dict[int, ErrorDoc]) -> dict[str, Any]:
-    merged: dict[int, ErrorDoc] = {}
-    for group in groups:
-        merged.update(group)
-    return error_responses(merged)
-
-
 # -- finding cards and transfers -------------------------------------------------------------
 
 
@@ -166,6 +101,7 @@ def is_card(account: Account | None) -> bool:
 
 
 def _cards() -> Any:
+    """The accounts :func:`is_card` accepts, as a query."""
     return Account.objects.filter(
         is_card=True, kind=Kind.LIABILITY, credit_limit__isnull=False
     ).exclude(code__startswith=CORE_CODE_PREFIX)
@@ -203,12 +139,7 @@ def _find_transfer(text: str) -> Transfer | None:
     reference = codes.normalise(text)
     if not _REFERENCE_RE.fullmatch(reference):
         return None
-    on_a_card = Transaction.objects.filter(
-        Q(account__is_card=True)
-        & Q(account__kind=Kind.LIABILITY)
-        & Q(account__credit_limit__isnull=False)
-        & ~Q(account__code__startswith=CORE_CODE_PREFIX)
-    )
+    on_a_card = Transaction.objects.filter(account__in=_cards())
     return (
         Transfer.objects.filter(reference=reference, pk__in=on_a_card.values("transfer_id"))
         .select_related("source", "destination")
@@ -330,7 +261,7 @@ def transfer_data(transfer: Transfer) -> schemas.Transfer:
     operation_id="createAccount",
     summary="Create a card with a generated code and load it, in one step",
     response={201: schemas.CreatedAccount},
-    openapi_extra=_errors(_POST_ERRORS),
+    openapi_extra=openapi.errors(openapi.POST_ERRORS),
 )
 def create_account(request: HttpRequest, payload: schemas.CreateAccount) -> Any:
     """The only response that shows a card's code in full: keep it, it is not shown again."""
@@ -370,7 +301,7 @@ def create_account(request: HttpRequest, payload: schemas.CreateAccount) -> Any:
     description="A POST so that the code, which is the authority to spend the card, stays "
     "out of URLs and access logs. The answer shows the code masked.",
     response={200: schemas.Account},
-    openapi_extra=_errors(_POST_ERRORS, _LOOKUP_ERRORS),
+    openapi_extra=openapi.errors(openapi.POST_ERRORS, openapi.LOOKUP_ERRORS),
 )
 def lookup_account(request: HttpRequest, payload: schemas.Lookup) -> Any:
     return account_data(find_card(auth.caller(request), payload.code))
@@ -382,7 +313,7 @@ def lookup_account(request: HttpRequest, payload: schemas.Lookup) -> Any:
     operation_id="redeem",
     summary="Spend from a card (move the amount to the sales account)",
     response={201: schemas.Transfer},
-    openapi_extra=_errors(_POST_ERRORS, _LOOKUP_ERRORS),
+    openapi_extra=openapi.errors(openapi.POST_ERRORS, openapi.LOOKUP_ERRORS),
 )
 def redeem(request: HttpRequest, payload: schemas.Redeem) -> Any:
     call = auth.caller(request)
@@ -404,9 +335,7 @@ def redeem(request: HttpRequest, payload: schemas.Redeem) -> Any:
     operation_id="getTransfer",
     summary="Show a transfer on a card and its legs",
     response={200: schemas.Transfer},
-    openapi_extra=_errors(
-        {400: _BAD_REQUEST, 401: _UNAUTHENTICATED, 403: _FORBIDDEN}, _LOOKUP_ERRORS
-    ),
+    openapi_extra=openapi.errors(openapi.GET_ERRORS, openapi.LOOKUP_ERRORS),
 )
 def transfer_detail(request: HttpRequest, reference: Reference) -> Any:
     return transfer_data(find_transfer(auth.caller(request), reference))
@@ -420,7 +349,7 @@ def transfer_detail(request: HttpRequest, reference: Reference) -> Any:
     description="Only the caller that made the redemption may refund it, unless it holds "
     "accounts.correct_any_transfer.",
     response={201: schemas.Transfer},
-    openapi_extra=_errors(_POST_ERRORS, _LOOKUP_ERRORS),
+    openapi_extra=openapi.errors(openapi.POST_ERRORS, openapi.LOOKUP_ERRORS),
 )
 def refund(request: HttpRequest, reference: Reference, payload: schemas.Refund) -> Any:
     call = auth.caller(request)
@@ -462,7 +391,7 @@ def refund(request: HttpRequest, reference: Reference, payload: schemas.Refund) 
     "money from that card, so it also needs one of its users or "
     "accounts.spend_from_any_account.",
     response={201: schemas.Transfer},
-    openapi_extra=_errors(_POST_ERRORS, _LOOKUP_ERRORS),
+    openapi_extra=openapi.errors(openapi.POST_ERRORS, openapi.LOOKUP_ERRORS),
 )
 def reverse(request: HttpRequest, reference: Reference, payload: schemas.Reverse) -> Any:
     call = auth.caller(request)
@@ -482,7 +411,7 @@ def reverse(request: HttpRequest, reference: Reference, payload: schemas.Reverse
 
 
 @csrf_exempt
-def openapi(request: HttpRequest) -> HttpResponse:
+def openapi_document(request: HttpRequest) -> HttpResponse:
     """The OpenAPI document of this API, generated by ninja; public, like any documentation."""
     if request.method != "GET":
         return method_not_allowed("GET")

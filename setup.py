@@ -40,6 +40,8 @@ setup(
         "python-dateutil>=2.8",
     ],
     extras_require={
+        # The JSON API (accounts.api): validation, authentication and its OpenAPI document.
+        "api": ["django-ninja>=1.3"],
         # Django's postgresql backend uses psycopg 3 when present, psycopg2 otherwise.
         "postgres": ["psycopg[binary]>=3.1"],
         "postgres2": ["psycopg2-binary>=2.9"],
@@ -50,6 +52,8 @@ setup(
             "pytest-django>=4.7",
             "factory-boy>=3.3",
             "dj-database-url>=2.1",
+            # The suite imports the JSON API, so it needs the api extra's dependency too.
+            "django-ninja>=1.3",
             # Fuzzing the JSON API against its OpenAPI document (tests/test_api_fuzz.py).
             "schemathesis>=4.0",
             "hypothesis>=6.130",

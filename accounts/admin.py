@@ -34,8 +34,8 @@ from django.utils.translation import ngettext
 from mptt.admin import MPTTModelAdmin
 
 from . import exceptions, facade, money
-from .api.admin import LookupThrottleAdmin
-from .models import Account, AccountType, LookupThrottle, Transaction, Transfer
+from .api.admin import ApiKeyAdmin, LookupThrottleAdmin
+from .models import Account, AccountType, ApiKey, LookupThrottle, Transaction, Transfer
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -416,3 +416,4 @@ class TransactionAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 admin.site.register(LookupThrottle, LookupThrottleAdmin)
+admin.site.register(ApiKey, ApiKeyAdmin)

@@ -12,11 +12,14 @@ from accounts.models import Account
 
 from .factories import AccountFactory, SourceAccountFactory, StaffFactory, UserFactory
 
-# The concurrency tests start separate OS processes that must share the test database. On SQLite
+# The concurrency tests start separate OS processes (or threads with their own connections)
+# that must share the test database. On SQLite
 # that database lives in the memory of the test process, so no other process can see it; those
 # tests run on PostgreSQL and MariaDB instead (set DATABASE_URL), which is where many writers
 # meet. Leaving the module out keeps the SQLite run honest: nothing is reported as skipped.
-collect_ignore = ["test_concurrency.py"] if connection.vendor == "sqlite" else []
+collect_ignore = (
+    ["test_concurrency.py", "test_api_concurrency.py"] if connection.vendor == "sqlite" else []
+)
 # The deployment tests create roles and a database of their own on the server the suite runs on,
 # with that server's SQL: each module is collected only there, never reported as skipped.
 if connection.vendor != "postgresql":

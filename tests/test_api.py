@@ -16,8 +16,8 @@ from django.test import Client, RequestFactory, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import facade
-from accounts.api import throttle
+from accounts import codes, facade
+from accounts.api import schemas, throttle, views
 from accounts.api.admin import LookupThrottleAdmin
 from accounts.models import Account, Kind, LookupThrottle, Transfer, TransferKind
 
@@ -74,12 +74,13 @@ def auth(api_user):
 @pytest.fixture
 def card(db):
     """A gift card with a generated code, holding 50.00."""
-    return facade.create_account(amount=Decimal("50.00"), name="Card")
+    return facade.create_card(amount=Decimal("50.00"), name="Card")
 
 
 @pytest.fixture
-def redemption(card):
-    return facade.transfer(card, Account.objects.sales(), Decimal("40.00"))
+def redemption(card, api_user):
+    """A redemption of 40.00 from ``card`` that ``api_user`` (the till) made."""
+    return facade.transfer(card, Account.objects.sales(), Decimal("40.00"), user=api_user)
 
 
 def transfer_url_kwargs(transfer):
@@ -103,10 +104,13 @@ def test_creating_an_account_generates_a_code_and_loads_it_in_one_step(client, a
     assert account["balance"] == "25.00"
     assert account["name"] == "Birthday"
     assert account["status"] == "open" and account["is_active"] is True
-    assert load["source"] == Account.objects.source().code
-    assert load["destination"] == account["code"]
+    assert load["source"] is None  # the source of money is not a card: never named
+    assert load["destination"] == codes.mask(account["code"])
     assert load["amount"] == "25.00" and load["merchant_reference"] == "ORDER-1"
-    assert Account.objects.get(code=account["code"]).balance == Decimal("25.00")
+    created = Account.objects.get(code=account["code"])
+    assert created.balance == Decimal("25.00")
+    assert created.is_card
+    assert Transfer.objects.get(reference=load["reference"]).source == Account.objects.source()
 
 
 def test_creating_an_account_accepts_currency_and_end_date(client, auth):
@@ -157,17 +161,18 @@ def test_a_card_in_another_offered_currency_loads_from_that_currencys_source(cli
     assert response.status_code == 201
     body = response.json()
     assert body["account"]["currency"] == "EUR"
-    assert body["transfer"]["source"] == euro_source.code
+    assert Transfer.objects.get(reference=body["transfer"]["reference"]).source == euro_source
 
 
 def test_a_card_in_another_currency_is_redeemed_and_refunded_in_that_currency(client, auth):
     Account.objects.source(currency="EUR")
-    card = facade.create_account(amount=Decimal("30.00"), currency="EUR")
+    card = facade.create_card(amount=Decimal("30.00"), currency="EUR")
     response = post(client, "redemptions", {"code": card.code, "amount": "10.00"}, auth=auth)
     assert response.status_code == 201
     redemption = response.json()
     assert redemption["currency"] == "EUR"
-    assert Account.objects.get(code=redemption["destination"]).currency == "EUR"
+    stored = Transfer.objects.get(reference=redemption["reference"])
+    assert stored.destination == Account.objects.sales(currency="EUR")
     refund = post(
         client,
         "transfer-refunds",
@@ -202,7 +207,7 @@ def test_looking_up_a_card_by_code_shows_its_balance(client, auth, card):
     response = post(client, "account-lookup", {"code": card.code}, auth=auth)
     assert response.status_code == 200
     assert response.json() == {
-        "code": card.code,
+        "code": codes.mask(card.code),
         "name": "Card",
         "currency": "GBP",
         "balance": "50.00",
@@ -221,7 +226,7 @@ def test_a_code_is_found_however_the_customer_types_it(client, auth, card):
     typed = card.code.replace("-", " ").lower()
     response = post(client, "account-lookup", {"code": typed}, auth=auth)
     assert response.status_code == 200
-    assert response.json()["code"] == card.code
+    assert response.json()["code"] == codes.mask(card.code)
 
 
 def test_an_unknown_code_is_404(client, auth):
@@ -259,12 +264,13 @@ def test_redeeming_moves_money_from_the_card_to_sales(client, auth, card):
     assert response.status_code == 201
     body = response.json()
     assert body["kind"] == "transfer"
-    assert body["source"] == card.code and body["destination"] == "CORE-SALES"
+    masked = codes.mask(card.code)
+    assert body["source"] == masked and body["destination"] is None  # sales is not a card
     assert body["amount"] == "12.50" and body["merchant_reference"] == "TILL-7"
     assert body["refundable_amount"] == "12.50"
-    card_leg = next(leg for leg in body["legs"] if leg["account"] == card.code)
-    sales_leg = next(leg for leg in body["legs"] if leg["account"] == "CORE-SALES")
-    assert card_leg == {"account": card.code, "amount": "-12.50", "balance_after": "37.50"}
+    card_leg = next(leg for leg in body["legs"] if leg["account"] == masked)
+    sales_leg = next(leg for leg in body["legs"] if leg["account"] is None)
+    assert card_leg == {"account": masked, "amount": "-12.50", "balance_after": "37.50"}
     assert sales_leg["amount"] == "12.50" and sales_leg["balance_after"] is None
     card.refresh_from_db()
     assert card.balance == Decimal("37.50")
@@ -315,7 +321,7 @@ def test_redeeming_an_unknown_code_is_404(client, auth, unchanged):
 
 
 def test_redeeming_a_card_that_belongs_to_someone_else_is_403(client, auth):
-    owned = facade.create_account(amount=Decimal("20.00"), primary_user=UserFactory())
+    owned = facade.create_card(amount=Decimal("20.00"), primary_user=UserFactory())
     response = post(client, "redemptions", {"code": owned.code, "amount": "1.00"}, auth=auth)
     assert response.status_code == 403
     assert error_of(response) == "user_not_authorised"
@@ -374,7 +380,7 @@ def test_refunding_part_of_a_redemption_returns_it_to_the_card(client, auth, car
     body = response.json()
     assert body["kind"] == TransferKind.REFUND
     assert body["parent"] == redemption.reference
-    assert body["source"] == "CORE-SALES" and body["destination"] == card.code
+    assert body["source"] is None and body["destination"] == codes.mask(card.code)
     card.refresh_from_db()
     assert card.balance == Decimal("25.00")
     assert facade.refundable_amount(redemption) == Decimal("25.00")
@@ -464,8 +470,8 @@ def test_reversing_twice_is_409(client, auth, redemption, unchanged):
     assert error_of(response) == "transfer_already_reversed"
 
 
-def test_reversing_a_reversal_is_409(client, auth, redemption):
-    reversal = facade.reverse(redemption)
+def test_reversing_a_reversal_is_409(client, auth, api_user, redemption):
+    reversal = facade.reverse(redemption, user=api_user)
     response = post(client, "transfer-reverse", auth=auth, kwargs=transfer_url_kwargs(reversal))
     assert response.status_code == 409
     assert error_of(response) == "cannot_reverse_a_reversal"
@@ -576,11 +582,13 @@ def test_responses_are_never_cached(client, auth, card):
 # -- authentication and permission -----------------------------------------------------------
 
 
-def test_anonymous_requests_get_401_with_a_basic_challenge(client, card):
+def test_anonymous_requests_get_401_with_a_bearer_and_a_basic_challenge(client, card):
     response = post(client, "account-lookup", {"code": card.code})
     assert response.status_code == 401
     assert error_of(response) == "not_authenticated"
-    assert response["WWW-Authenticate"].startswith("Basic ")
+    challenge = response["WWW-Authenticate"]
+    assert challenge.startswith("Bearer ")  # API keys first: they are the way for tills
+    assert ", Basic " in challenge
 
 
 @pytest.mark.parametrize(
@@ -783,3 +791,446 @@ def test_the_openapi_document_is_served_without_authentication(client):
     assert document["openapi"].startswith("3.1")
     assert document["servers"] == [{"url": "/api"}]
     assert "/v1/redemptions/" in document["paths"]
+
+
+# -- cards only (issue 9, finding 1) ------------------------------------------------------------
+
+
+@pytest.fixture
+def readme_bank(db):
+    """The README's old quick start: a liability with a generated code and no credit limit."""
+    bank = Account.objects.create(name="Bank", credit_limit=None)
+    assert CODE_SHAPE.match(bank.code) and bank.kind == Kind.LIABILITY
+    return bank
+
+
+def test_a_source_of_money_cannot_be_spent_or_seen_through_the_api(client, auth, readme_bank):
+    before = readme_bank.balance
+    redeem = post(
+        client, "redemptions", {"code": readme_bank.code, "amount": "100000.00"}, auth=auth
+    )
+    assert redeem.status_code == 404
+    assert error_of(redeem) == "account_not_found"
+    lookup = post(client, "account-lookup", {"code": readme_bank.code}, auth=auth)
+    assert lookup.status_code == 404
+    readme_bank.refresh_from_db()
+    assert readme_bank.balance == before
+
+
+def test_an_account_that_is_not_designated_a_card_is_invisible(client, auth, funded):
+    # A liability with a generated code and a limit: what the API used to take for a card.
+    assert CODE_SHAPE.match(funded.code) and not funded.is_card
+    for name, body in [
+        ("account-lookup", {"code": funded.code}),
+        ("redemptions", {"code": funded.code, "amount": "1.00"}),
+    ]:
+        response = post(client, name, body, auth=auth)
+        assert response.status_code == 404
+        assert error_of(response) == "account_not_found"
+    funded.refresh_from_db()
+    assert funded.balance == Decimal("100.00")
+
+
+def test_transfers_that_touch_no_designated_card_are_invisible(client, api_user, funded):
+    load = funded.destination_transfers.get()
+    grant_correct_any(api_user)
+    auth = basic(api_user)
+    kwargs = transfer_url_kwargs(load)
+    for response in (
+        get(client, "transfer", auth=auth, kwargs=kwargs),
+        post(client, "transfer-reverse", {}, auth=auth, kwargs=kwargs),
+        post(client, "transfer-refunds", {"amount": "1.00"}, auth=auth, kwargs=kwargs),
+    ):
+        assert response.status_code == 404
+        assert error_of(response) == "transfer_not_found"
+    assert facade.refundable_amount(load) == Decimal("100.00")
+
+
+def test_the_api_refuses_what_is_not_a_limited_card_even_if_flagged():
+    # The database refuses such flags; the API does not rely on that alone.
+    assert views.is_card(Account(is_card=True, kind=Kind.LIABILITY, credit_limit=Decimal(0)))
+    for account in (
+        Account(is_card=False, kind=Kind.LIABILITY, credit_limit=Decimal(0)),
+        Account(is_card=True, kind=Kind.LIABILITY, credit_limit=None),
+        Account(is_card=True, kind=Kind.ASSET, credit_limit=Decimal(0)),
+        Account(is_card=True, kind=Kind.LIABILITY, credit_limit=Decimal(0), code="CORE-X"),
+        None,
+    ):
+        assert not views.is_card(account)
+
+
+def test_cards_made_through_the_api_are_designated_cards(client, auth):
+    response = post(client, "accounts", {"amount": "5.00"}, auth=auth)
+    created = Account.objects.get(code=response.json()["account"]["code"])
+    assert created.is_card and created.kind == Kind.LIABILITY
+    assert created.credit_limit == Decimal("0.00")
+
+
+# -- no full codes (finding 2) -------------------------------------------------------------------
+
+
+def test_only_the_creation_response_shows_a_card_s_full_code(client, auth, api_user):
+    created = post(client, "accounts", {"amount": "30.00"}, auth=auth)
+    assert created.status_code == 201
+    code = created.json()["account"]["code"]
+    assert created.content.decode().count(code) == 1  # account.code only, not the load
+    masked = codes.mask(code)
+    assert masked.endswith(code[-4:]) and masked.startswith("****-")
+    load = created.json()["transfer"]["reference"]
+
+    redeemed = post(client, "redemptions", {"code": code, "amount": "10.00"}, auth=auth)
+    reference = redeemed.json()["reference"]
+    answers = [
+        post(client, "account-lookup", {"code": code}, auth=auth),
+        redeemed,
+        get(client, "transfer", auth=auth, kwargs={"reference": reference}),
+        get(client, "transfer", auth=auth, kwargs={"reference": load}),
+        post(
+            client,
+            "transfer-refunds",
+            {"amount": "1.00"},
+            auth=auth,
+            kwargs={"reference": reference},
+        ),
+        post(client, "transfer-reverse", {}, auth=auth, kwargs={"reference": reference}),
+    ]
+    for response in answers:
+        assert response.status_code in {200, 201}, response.content
+        text = response.content.decode()
+        assert code not in text
+        assert masked in text
+
+
+def test_accounts_that_are_not_cards_are_shown_as_null(client, auth, card, redemption):
+    body = get(client, "transfer", auth=auth, kwargs=transfer_url_kwargs(redemption)).json()
+    assert body["source"] == codes.mask(card.code)
+    assert body["destination"] is None
+    assert [leg["account"] for leg in body["legs"]] == [codes.mask(card.code), None]
+    assert "CORE-" not in json.dumps(body)
+
+
+def test_refusal_messages_do_not_show_a_card_s_code(client, auth):
+    unnamed = facade.create_card(amount=Decimal("5.00"))
+    facade.freeze_account(unnamed)
+    response = post(client, "redemptions", {"code": unnamed.code, "amount": "1.00"}, auth=auth)
+    assert response.status_code == 409
+    message = response.json()["message"]
+    assert unnamed.code not in message
+    assert codes.mask(unnamed.code) in message
+    short = post(client, "redemptions", {"code": unnamed.code, "amount": "9.00"}, auth=auth)
+    assert unnamed.code not in short.content.decode()
+
+
+# -- corrections only of one's own transfers (finding 3) -----------------------------------------
+
+
+def grant_correct_any(user):
+    user.user_permissions.add(Permission.objects.get(codename="correct_any_transfer"))
+    return user
+
+
+@pytest.fixture
+def other_till(db):
+    return grant_api(UserFactory())
+
+
+@pytest.fixture
+def others_redemption(card, other_till):
+    return facade.transfer(card, Account.objects.sales(), Decimal("40.00"), user=other_till)
+
+
+@pytest.mark.parametrize(
+    "name, body", [("transfer-reverse", {}), ("transfer-refunds", {"amount": "5.00"})]
+)
+def test_a_till_cannot_correct_another_till_s_redemption(
+    client, auth, others_redemption, unchanged, name, body
+):
+    with unchanged():
+        response = post(
+            client, name, body, auth=auth, kwargs=transfer_url_kwargs(others_redemption)
+        )
+    assert response.status_code == 403
+    assert error_of(response) == "not_your_transfer"
+
+
+@pytest.mark.parametrize(
+    "name, body", [("transfer-reverse", {}), ("transfer-refunds", {"amount": "5.00"})]
+)
+def test_correct_any_transfer_lets_a_till_correct_another_s(
+    client, api_user, others_redemption, name, body
+):
+    grant_correct_any(api_user)
+    kwargs = transfer_url_kwargs(others_redemption)
+    response = post(client, name, body, auth=basic(api_user), kwargs=kwargs)
+    assert response.status_code == 201
+    assert Transfer.objects.get(reference=response.json()["reference"]).user == api_user
+
+
+def test_transfers_made_by_nobody_need_the_permission_too(client, auth, card, unchanged):
+    staff_redemption = facade.transfer(card, Account.objects.sales(), Decimal("5.00"))
+    with unchanged():
+        response = post(
+            client, "transfer-reverse", {}, auth=auth, kwargs=transfer_url_kwargs(staff_redemption)
+        )
+    assert response.status_code == 403
+    assert error_of(response) == "not_your_transfer"
+
+
+@pytest.fixture
+def customer(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def store_credit(customer):
+    """A customer's store credit, loaded by staff: the issue's 'customer's card'."""
+    return facade.create_card(amount=Decimal("75.00"), name="Store credit", primary_user=customer)
+
+
+def test_a_till_cannot_empty_a_customer_s_card_by_reversing_its_load(
+    client, api_user, store_credit, unchanged
+):
+    load = store_credit.destination_transfers.get()
+    kwargs = transfer_url_kwargs(load)
+    with unchanged():
+        response = post(client, "transfer-reverse", {}, auth=basic(api_user), kwargs=kwargs)
+    assert response.status_code == 403
+    assert error_of(response) == "not_your_transfer"
+    # Correcting other tills' transfers is not spending from a customer's card.
+    grant_correct_any(api_user)
+    with unchanged():
+        response = post(client, "transfer-reverse", {}, auth=basic(api_user), kwargs=kwargs)
+    assert response.status_code == 403
+    assert error_of(response) == "user_not_authorised"
+
+
+def test_reversing_one_s_own_load_onto_a_customer_s_card_needs_its_user(
+    client, api_user, customer, unchanged
+):
+    card = facade.create_card(amount=Decimal("20.00"), primary_user=customer, user=api_user)
+    kwargs = transfer_url_kwargs(card.destination_transfers.get())
+    with unchanged():
+        response = post(client, "transfer-reverse", {}, auth=basic(api_user), kwargs=kwargs)
+    assert response.status_code == 403
+    assert error_of(response) == "user_not_authorised"
+
+
+def test_spend_from_any_account_lets_a_till_reverse_a_load_onto_a_customer_s_card(
+    client, api_user, store_credit
+):
+    grant_correct_any(api_user)
+    api_user.user_permissions.add(Permission.objects.get(codename="spend_from_any_account"))
+    load = store_credit.destination_transfers.get()
+    response = post(
+        client, "transfer-reverse", {}, auth=basic(api_user), kwargs=transfer_url_kwargs(load)
+    )
+    assert response.status_code == 201
+    store_credit.refresh_from_db()
+    assert store_credit.balance == Decimal("0.00")
+
+
+def test_the_card_s_own_user_may_reverse_a_load_it_made(client, customer):
+    grant_api(customer)
+    card = facade.create_card(amount=Decimal("20.00"), primary_user=customer, user=customer)
+    response = post(
+        client,
+        "transfer-reverse",
+        {},
+        auth=basic(customer),
+        kwargs=transfer_url_kwargs(card.destination_transfers.get()),
+    )
+    assert response.status_code == 201
+
+
+# -- strict JSON (finding 7) ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body, key",
+    [
+        ('{"code": "%(code)s", "amount": "1000.00", "amount": "1.00"}', "amount"),
+        ('{"code": "%(code)s", "amount": "1.00", "code": "%(code)s"}', "code"),
+        ('{"code": "%(code)s", "amount": "1.00", "x": {"a": 1, "a": 2}}', "a"),
+        ('{"code": "%(code)s", "amount": "1.00", "x": [{"b": 1, "b": 1}]}', "b"),
+    ],
+)
+def test_a_key_given_twice_anywhere_in_the_body_is_400(client, auth, card, unchanged, body, key):
+    with unchanged():
+        response = post(client, "redemptions", body % {"code": card.code}, auth=auth)
+    assert response.status_code == 400
+    assert error_of(response) == "duplicate_key"
+    assert repr(key) in response.json()["message"]
+
+
+# -- no server error on hostile input (issue 9, "No 500 on bad input") --------------------------
+
+HOSTILE_TEXTS = [
+    "\x00",
+    "GIFT\x00CARD",
+    "\ud800",
+    "\udfff-lone",
+    "x" * 5000,
+    "9999-12-31T23:59:59Z",
+    "0001-01-01T00:00:00Z",
+    "‮",
+    "'; DROP TABLE accounts_account; --",
+]
+HOSTILE_DATES = [
+    "9999-12-31T23:59:59Z",
+    "9999-12-31T23:59:59-23:59",
+    "0001-01-01T00:00:00Z",
+    "0001-01-01T00:00:00+14:00",
+    "1969-12-31T23:59:59Z",
+    "2026-02-30T00:00:00Z",
+    "\x00",
+]
+FIELDS_OF = {
+    "accounts": {"amount": "5.00"},
+    "account-lookup": {"code": UNKNOWN_CODE},
+    "redemptions": {"code": UNKNOWN_CODE, "amount": "1.00"},
+}
+TEXT_FIELDS = {
+    "accounts": ["amount", "name", "currency", "end_date", "merchant_reference", "description"],
+    "account-lookup": ["code"],
+    "redemptions": ["code", "amount", "merchant_reference", "description"],
+}
+
+
+def hostile_cases():
+    for name, fields in TEXT_FIELDS.items():
+        for field in fields:
+            for text in HOSTILE_TEXTS:
+                yield name, field, text
+    for text in HOSTILE_DATES:
+        yield "accounts", "end_date", text
+
+
+def no_server_error(response):
+    assert response.status_code < 500, response.content
+    assert 400 <= response.status_code < 500 or response.status_code in {200, 201}
+    if response.status_code >= 400:
+        error_of(response)
+
+
+@pytest.mark.parametrize("name, field, text", list(hostile_cases()))
+def test_hostile_text_in_any_field_is_a_4xx_with_a_code(client, auth, name, field, text):
+    body = {**FIELDS_OF[name], field: text}
+    response = post(client, name, json.dumps(body), auth=auth)
+    no_server_error(response)
+    if "\x00" in text or "\ud800" in text or "\udfff" in text:
+        assert response.status_code == 400
+
+
+@pytest.mark.parametrize("text", [*HOSTILE_DATES, "9999-12-31T23:59:59Z"])
+def test_far_end_dates_are_stored_or_refused_never_a_server_error(client, auth, text):
+    response = post(client, "accounts", {"amount": "5.00", "end_date": text}, auth=auth)
+    no_server_error(response)
+    if response.status_code == 201:
+        card = Account.objects.get(code=response.json()["account"]["code"])
+        assert card.end_date.year == 9999
+        lookup = post(client, "account-lookup", {"code": card.code}, auth=auth)
+        assert lookup.status_code == 200
+
+
+HOSTILE_SEGMENTS = [
+    "%00",
+    "%00" + UNKNOWN_CODE,
+    UNKNOWN_CODE.replace("-", "%00"),
+    "%ED%A0%80",  # an encoded lone surrogate
+    "%FF%FE",
+    "x" * 65,
+    "9999-12-31T23:59:59Z",
+    "..%2F..%2Fetc%2Fpasswd",
+]
+
+
+@pytest.mark.parametrize("segment", HOSTILE_SEGMENTS)
+@pytest.mark.parametrize(
+    "method, suffix, body",
+    [("get", "", None), ("post", "refunds/", {"amount": "1.00"}), ("post", "reverse/", {})],
+)
+def test_hostile_references_in_the_path_are_a_4xx_with_a_code(
+    client, auth, segment, method, suffix, body
+):
+    url = f"/api/v1/transfers/{segment}/{suffix}"
+    if method == "get":
+        response = client.get(url, **auth)
+    else:
+        response = client.post(url, json.dumps(body), content_type="application/json", **auth)
+    no_server_error(response)
+    assert response.status_code in {400, 404}
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Bearer \x00",
+        "Bearer " + "x" * 10_000,
+        "Basic " + base64.b64encode(b"user\x00:password").decode(),
+        "Basic " + base64.b64encode("\ud800:x".encode("utf-8", "surrogatepass")).decode(),
+        "Basic " + base64.b64encode(b"u" * 10_000 + b":p").decode(),
+        "\x00",
+    ],
+)
+def test_hostile_credentials_are_a_401(client, card, header):
+    response = post(
+        client, "account-lookup", {"code": card.code}, auth={"HTTP_AUTHORIZATION": header}
+    )
+    assert response.status_code == 401
+    assert error_of(response) == "invalid_credentials"
+
+
+def test_refusals_of_a_field_name_the_field(client, auth):
+    missing = post(client, "redemptions", {"amount": "1.00"}, auth=auth)
+    assert "'code'" in missing.json()["message"]
+    unknown = post(client, "accounts", {"amount": "1.00", "credit_limit": "9"}, auth=auth)
+    assert "'credit_limit'" in unknown.json()["message"]
+    number = post(client, "accounts", {"amount": 5}, auth=auth)
+    assert "'amount'" in number.json()["message"]
+    null = post(client, "accounts", {"amount": "5.00", "name": None}, auth=auth)
+    assert error_of(null) == "invalid_field" and "'name'" in null.json()["message"]
+
+
+def test_an_entry_of_several_legs_on_a_card_is_shown_without_naming_its_accounts(
+    client, api_user, card
+):
+    grant_correct_any(api_user)
+    auth = basic(api_user)
+    sales, expired = Account.objects.sales(), Account.objects.expired_account()
+    entry = facade.post(
+        [
+            facade.Debit(card, Decimal("10.00")),
+            facade.Credit(sales, Decimal("6.00")),
+            facade.Credit(expired, Decimal("4.00")),
+        ],
+        user=api_user,
+    )
+    body = get(client, "transfer", auth=auth, kwargs=transfer_url_kwargs(entry)).json()
+    assert body["source"] is None and body["destination"] is None
+    assert [leg["account"] for leg in body["legs"]] == [codes.mask(card.code), None, None]
+    reverse_it = post(client, "transfer-reverse", {}, auth=auth, kwargs=transfer_url_kwargs(entry))
+    assert reverse_it.status_code == 400
+    assert error_of(reverse_it) == "invalid_transfer"
+
+
+def test_the_document_describes_errors_authentication_and_string_amounts(client):
+    document = get(client, "openapi").json()
+    assert set(document["components"]["securitySchemes"]) == {
+        "ApiKeyAuth",
+        "BasicAuth",
+        "SessionAuth",
+    }
+    assert document["components"]["securitySchemes"]["ApiKeyAuth"]["scheme"] == "bearer"
+    error = document["components"]["schemas"]["Error"]
+    assert error["required"] == ["code", "message"]
+    redeem = document["paths"]["/v1/redemptions/"]["post"]
+    for status in ("400", "401", "403", "404", "409", "413", "415", "422", "429"):
+        response = redeem["responses"][status]
+        assert response["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/Error"
+        }
+    assert "WWW-Authenticate" in redeem["responses"]["401"]["headers"]
+    assert "Retry-After" in redeem["responses"]["429"]["headers"]
+    amount = document["components"]["schemas"]["Redeem"]["properties"]["amount"]
+    assert amount["type"] == "string" and amount["pattern"] == schemas.AMOUNT_PATTERN
+    assert "not_your_transfer" in redeem["responses"]["403"]["description"]

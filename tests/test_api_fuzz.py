@@ -1,11 +1,13 @@
-"""Fuzz the gift-card API against its own OpenAPI document with schemathesis.
+"""Fuzz the card API against the OpenAPI document ninja generates, with schemathesis.
 
 Each operation gets a bounded number of generated requests, valid ones (positive mode) and
 invalid ones (negative mode), sent to the Django WSGI application in-process and authenticated
-as a user with ``accounts.use_api``. Every response must be a declared status with a body and
-headers that match the document, never a server error; a request refused with 4xx must leave
-the books untouched; and the ledger must verify after every request. Hypothesis runs
-derandomized with no example database, so a run is repeatable.
+with an API key of a user with ``accounts.use_api`` and ``accounts.correct_any_transfer``.
+Every response must be a declared status with a body and headers that match the document,
+never a server error; no response may hold the full code of any card (or other customer
+account) in the books, except the code of the card a creation made, once, in ``account.code``;
+a request refused with 4xx must leave the books untouched; and the ledger must verify after
+every request. Hypothesis runs derandomized with no example database, so a run is repeatable.
 
 To make valid requests reach the ledger instead of only finding nothing, positive examples
 sometimes swap in the code of a real card, the reference of a real transfer, or a small amount.
@@ -13,11 +15,12 @@ sometimes swap in the code of a real card, the reference of a real transfer, or 
 
 from __future__ import annotations
 
-import base64
+import json
 from decimal import Decimal
 
 import pytest
 import schemathesis
+from django.contrib.auth.models import Permission
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
@@ -36,7 +39,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from accounts import facade, reports
-from accounts.api import schema as api_schema
+from accounts.api import keys, views
 from accounts.models import Account, LookupThrottle, Transaction, Transfer
 
 from .factories import UserFactory
@@ -66,7 +69,7 @@ CHECKS = [
 
 OPERATIONS = [
     f"{method.upper()} {path}"
-    for path, item in api_schema.document()["paths"].items()
+    for path, item in views.document()["paths"].items()
     for method in item
     if method in {"get", "post"}
 ]
@@ -79,6 +82,26 @@ CASES = [
 ]
 
 SMALL_AMOUNTS = ["0.01", "1.00", "2.50", "10", "60.00"]
+
+
+def secret_codes() -> list[str]:
+    """Every code the API must never show in full: the cards', and those of the other accounts
+    customers hold (the API names no account that is not a card)."""
+    return list(Account.objects.exclude(code__startswith="CORE-").values_list("code", flat=True))
+
+
+def shown_codes(label: str, status: int, text: str) -> list[str]:
+    """The full codes ``text`` shows, leaving out the one a creation must show."""
+    if label == "POST /v1/accounts/" and status == 201:
+        body = json.loads(text)
+        created = body["account"].pop("code")
+        text = json.dumps(body)
+        assert codes_match_one_card(created)
+    return [code for code in secret_codes() if code in text]
+
+
+def codes_match_one_card(code: str) -> bool:
+    return Account.objects.filter(code=code, is_card=True).count() == 1
 
 
 def ledger_state() -> tuple[int, int, int, list[tuple[int, Decimal, int, str]]]:
@@ -114,21 +137,31 @@ def loaded_schema(wsgi_app):
 
 
 @pytest.fixture
-def authorization():
+def api_user():
+    """A till that may also correct other tills' transfers, so corrections reach the ledger."""
     user = grant_api(UserFactory())
-    token = base64.b64encode(f"{user.get_username()}:password".encode()).decode()
-    return f"Basic {token}"
+    user.user_permissions.add(Permission.objects.get(codename="correct_any_transfer"))
+    return user
 
 
 @pytest.fixture
-def books():
+def authorization(api_user):
+    _, secret = keys.create_key(api_user, name="Fuzz till")
+    return f"Bearer {secret}"
+
+
+@pytest.fixture
+def books(api_user):
     """Real cards and transfers for positive examples to aim at."""
-    cards = [facade.create_account(amount=Decimal("80.00"), name=f"Fuzz {n}") for n in range(3)]
+    cards = [facade.create_card(amount=Decimal("80.00"), name=f"Fuzz {n}") for n in range(3)]
+    # An account that is not a card, with a code of the same shape: never shown either.
+    house = Account.objects.create(name="House float", credit_limit=Decimal("0.00"))
+    facade.transfer(Account.objects.source(), house, Decimal("30.00"))
     sales = Account.objects.sales()
-    redemptions = [facade.transfer(card, sales, Decimal("20.00")) for card in cards]
+    redemptions = [facade.transfer(card, sales, Decimal("20.00"), user=api_user) for card in cards]
     loads = [card.destination_transfers.get() for card in cards]
     return {
-        "codes": [card.code for card in cards],
+        "codes": [card.code for card in cards] + [house.code],
         "references": [t.reference for t in redemptions + loads],
     }
 
@@ -166,6 +199,8 @@ def test_the_api_answers_as_its_schema_says_and_refusals_change_nothing(
         before = ledger_state()
         response = case.call(headers={"Authorization": authorization})
         case.validate_response(response, checks=checks)
+        leaked = shown_codes(label, response.status_code, response.text)
+        assert not leaked, (label, response.status_code, response.text)
         if response.status_code >= 400:
             assert ledger_state() == before, (label, response.status_code, response.text)
         verification = reports.verify()

@@ -1,52 +1,49 @@
-"""HTTP plumbing of the JSON API: errors, authentication, CSRF and request bodies.
+"""HTTP plumbing of the JSON API: the django-ninja API object, strict JSON bodies and errors.
 
-Kept apart from the views so each view reads as the business step it performs. Every answer is
-JSON; every refusal is ``{"code": ..., "message": ...}`` with the status the rule calls for.
+django-ninja validates requests against the pydantic schemas in :mod:`accounts.api.schemas`,
+runs the authentication classes in :mod:`accounts.api.auth` and generates the OpenAPI document.
+This module adapts it to the API's contract, which predates it and which clients rely on:
+
+* every refusal is ``{"code": ..., "message": ...}`` with the status the rule calls for; ninja's
+  own errors (validation, authentication, unparseable bodies) are translated here, once;
+* bodies are strict JSON objects: ``application/json`` only, at most :data:`BODY_SIZE_MAX`
+  bytes, no ``NaN``, and no key twice (a proxy reading the first of two ``amount`` keys would
+  disagree with an API reading the last);
+* every answer is ``application/json`` and never cached.
+
+Only refusals become responses (:class:`ApiError`, :class:`~accounts.exceptions.AccountException`
+and the throttle's :class:`~accounts.api.throttle.Refused`); anything else is a bug and
+propagates like in any Django view.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import datetime
 import json
-import re
-from collections.abc import Iterable
+from collections.abc import Callable
 from decimal import Decimal
+from functools import wraps
 from typing import Any
 
-from django.contrib.auth import authenticate
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, JsonResponse
-from django.middleware.csrf import CsrfViewMiddleware
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.utils.cache import add_never_cache_headers
-from django.utils.dateparse import parse_datetime
+from django.views.decorators.csrf import csrf_exempt
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.schema import OpenAPISchema
+from ninja.parser import Parser
 
-from .. import exceptions, money
+from .. import exceptions
+from . import throttle
 
 #: Longest request body read, in bytes; the API's bodies are a few hundred bytes.
 BODY_SIZE_MAX = 16 * 1024
-#: Longest amount string accepted, so parsing never works on huge numbers.
-AMOUNT_LENGTH_MAX = 32
-#: Longest username and password taken from a Basic ``Authorization`` header.
-USERNAME_LENGTH_MAX = 150
-PASSWORD_LENGTH_MAX = 4096
-#: Longest texts accepted; ``merchant_reference`` and ``name`` are the model's own limits.
-NAME_LENGTH_MAX = 128
-MERCHANT_REFERENCE_LENGTH_MAX = 128
-DESCRIPTION_LENGTH_MAX = 500
-#: Longest code or reference text looked at; anything longer cannot be a generated code.
-CODE_TEXT_LENGTH_MAX = 64
-#: Years an ``end_date`` may fall in (every database stores these; MySQL stops at 9999).
-YEAR_MIN = 1970
-YEAR_MAX = 9999
-
-#: A decimal written plainly, as in ``"12.50"``: no exponent, no spaces, no thousands marks.
-AMOUNT_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
-_AMOUNT_RE = re.compile(AMOUNT_PATTERN)
-
-_REALM = 'Basic realm="accounts api", charset="UTF-8"'
-_UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: The one media type of request and response bodies.
+JSON_MEDIA_TYPE = "application/json"
+#: Methods whose body is read.
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+#: Longest field name quoted back in an error message.
+QUOTED_NAME_LENGTH_MAX = 64
 
 
 class ApiError(Exception):
@@ -66,9 +63,20 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
+Refusal = ApiError | exceptions.AccountException | throttle.Refused
+
+#: The challenge of every 401: an API key (preferred) or a username and password.
+AUTH_CHALLENGE = 'Bearer realm="accounts api", Basic realm="accounts api", charset="UTF-8"'
+
+
+def unauthenticated(code: str, message: str) -> ApiError:
+    """A 401 refusal, with the challenge that names the schemes a client may use."""
+    return ApiError(401, code, message, headers={"WWW-Authenticate": AUTH_CHALLENGE})
+
+
 def json_response(
     data: Any, status: int = 200, headers: dict[str, str] | None = None
-) -> JsonResponse:
+) -> HttpResponse:
     """Answer ``data`` as JSON, never cached: balances and codes must not linger in caches."""
     response = JsonResponse(data, status=status, safe=False)
     for name, value in (headers or {}).items():
@@ -77,105 +85,29 @@ def json_response(
     return response
 
 
-def error_response(error: ApiError | exceptions.AccountException) -> JsonResponse:
-    headers = error.headers if isinstance(error, ApiError) else None
+def error_response(error: Refusal) -> HttpResponse:
+    headers = error.headers if isinstance(error, ApiError) else {}
+    if isinstance(error, throttle.Refused) and error.retry_after_seconds is not None:
+        headers = {"Retry-After": str(error.retry_after_seconds)}
     return json_response(
         {"code": error.code, "message": error.message}, status=error.http_status, headers=headers
     )
 
 
-# -- authentication --------------------------------------------------------------------------
-
-
-class _CsrfCheck(CsrfViewMiddleware):
-    """Django's own CSRF check, answering the reason instead of an HTML 403 page."""
-
-    def _reject(self, request: HttpRequest, reason: str) -> Any:
-        return reason
-
-
-def _unauthenticated(code: str, message: str) -> ApiError:
-    return ApiError(401, code, message, headers={"WWW-Authenticate": _REALM})
-
-
-def _basic_user(request: HttpRequest, credentials: str) -> Any:
-    try:
-        decoded = base64.b64decode(credentials.strip(), validate=True)
-    except (binascii.Error, ValueError):
-        raise _unauthenticated("invalid_credentials", "Malformed Basic credentials.") from None
-    try:
-        text = decoded.decode("utf-8")
-    except UnicodeDecodeError:
-        text = decoded.decode("latin-1")
-    username, colon, password = text.partition(":")
-    if (
-        not colon
-        or not username
-        or len(username) > USERNAME_LENGTH_MAX
-        or len(password) > PASSWORD_LENGTH_MAX
-        or "\x00" in text
-    ):
-        raise _unauthenticated("invalid_credentials", "Invalid username or password.")
-    user = authenticate(request, username=username, password=password)
-    if user is None:
-        raise _unauthenticated("invalid_credentials", "Invalid username or password.")
-    return user
-
-
-def authenticate_request(request: HttpRequest) -> Any:
-    """Return the user making ``request``, or raise 401 (or 403 for a failed CSRF check).
-
-    HTTP Basic credentials, checked by :func:`django.contrib.auth.authenticate` against the
-    project's authentication backends, are for servers calling the API; such requests carry no
-    cookie, so CSRF does not apply to them. Otherwise the session's user is used, and unsafe
-    methods must pass Django's CSRF check exactly as a form post would.
-    """
-    header = request.META.get("HTTP_AUTHORIZATION", "")
-    if header:
-        scheme, _, credentials = header.partition(" ")
-        if scheme.lower() != "basic":
-            raise _unauthenticated(
-                "invalid_credentials", "Only HTTP Basic authentication is supported."
-            )
-        user = _basic_user(request, credentials)
-        request.user = user
-        return user
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        raise _unauthenticated("not_authenticated", "Authentication credentials were not provided.")
-    if request.method in _UNSAFE_METHODS:
-        check = _CsrfCheck(lambda req: None)  # type: ignore[arg-type]
-        check.process_request(request)
-        reason = check.process_view(request, None, (), {})  # type: ignore[arg-type]
-        if reason is not None:
-            raise ApiError(403, "csrf_failed", f"CSRF check failed: {reason}")
-    return user
-
-
 # -- request bodies --------------------------------------------------------------------------
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _content_length(request: HttpRequest) -> int:
-    try:
-        return int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return 0
-
-
-def read_json_object(request: HttpRequest) -> dict[str, Any]:
-    """Parse the body as a JSON object, with numbers that have a fraction read as Decimal.
+def require_json_body(request: HttpRequest) -> None:
+    """Refuse a body that is not a non-empty ``application/json`` body of a bearable size.
 
     Every POST must be sent as ``application/json`` (``; charset=utf-8`` allowed), even one
     whose body is just ``{}``; anything else is 415. Besides being the API's format, this keeps
     browsers out: a page on another site cannot send that content type without a CORS
     preflight, which the API never grants, so credentials a browser cached cannot be abused.
+    Run before the body is parsed, because ninja does not call the parser for an empty body.
     """
     charset = (request.content_params or {}).get("charset")
-    if request.content_type != "application/json" or (
+    if request.content_type != JSON_MEDIA_TYPE or (
         charset is not None and charset.lower() != "utf-8"
     ):
         raise ApiError(
@@ -184,7 +116,11 @@ def read_json_object(request: HttpRequest) -> dict[str, Any]:
             "Send the body as application/json (optionally with charset=utf-8).",
         )
     too_large = ApiError(413, "body_too_large", f"The body may hold at most {BODY_SIZE_MAX} bytes.")
-    if _content_length(request) > BODY_SIZE_MAX:
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > BODY_SIZE_MAX:
         raise too_large
     try:
         body = request.body
@@ -192,10 +128,38 @@ def read_json_object(request: HttpRequest) -> dict[str, Any]:
         raise too_large from None
     if len(body) > BODY_SIZE_MAX:
         raise too_large
+    if not body:
+        raise ApiError(400, "invalid_json", "The body must be a JSON object; send {} for none.")
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ApiError(
+                400,
+                "duplicate_key",
+                f"The key {key[:QUOTED_NAME_LENGTH_MAX]!r} appears more than once in an object.",
+            )
+        result[key] = value
+    return result
+
+
+def parse_json_object(body: bytes) -> dict[str, Any]:
+    """Parse ``body`` as one strict JSON object; numbers with a fraction are read as Decimal."""
     try:
         data = json.loads(
-            body.decode("utf-8"), parse_float=Decimal, parse_constant=_refuse_constant
+            body.decode("utf-8"),
+            parse_float=Decimal,
+            parse_constant=_refuse_constant,
+            object_pairs_hook=_object_without_duplicates,
         )
+    except ApiError:
+        raise
     except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise ApiError(400, "invalid_json", "The body is not valid JSON.") from None
     if not isinstance(data, dict):
@@ -203,104 +167,159 @@ def read_json_object(request: HttpRequest) -> dict[str, Any]:
     return data
 
 
-class Fields:
-    """Typed access to the fields of a JSON object, refusing anything unexpected with 400."""
+class StrictJsonParser(Parser):
+    """ninja's body parser, refusing duplicate keys, ``NaN`` and anything but an object."""
 
-    def __init__(self, data: dict[str, Any], allowed: Iterable[str]) -> None:
-        unknown = sorted(set(data) - set(allowed))
-        if unknown:
-            raise ApiError(400, "unknown_field", f"Unknown field: {unknown[0]!r}.")
-        self.data = data
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        return parse_json_object(request.body)
 
-    def _present(self, name: str, required: bool) -> bool:
-        if name in self.data:
-            return True
-        if required:
-            raise ApiError(400, "missing_field", f"The field {name!r} is required.")
-        return False
 
-    def text(self, name: str, *, max_length: int, required: bool = False) -> str | None:
-        """A string of at most ``max_length`` characters that every database can store."""
-        if not self._present(name, required):
-            return None
-        value = self.data[name]
-        if not isinstance(value, str):
-            raise ApiError(400, "invalid_field", f"The field {name!r} must be a string.")
-        if len(value) > max_length:
-            raise ApiError(
-                400,
-                "invalid_field",
-                f"The field {name!r} may hold at most {max_length} characters.",
-            )
-        if "\x00" in value:
-            raise ApiError(400, "invalid_field", f"The field {name!r} may not contain NUL.")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate such as "\ud800"
-            raise ApiError(
-                400, "invalid_field", f"The field {name!r} is not valid Unicode text."
-            ) from None
-        return value
+# -- refusals ninja makes, in the API's words --------------------------------------------------
 
-    def required_text(self, name: str, *, max_length: int) -> str:
-        self._present(name, True)
-        value = self.text(name, max_length=max_length)
-        if value is None:  # unreachable: the field is present
-            raise ApiError(400, "missing_field", f"The field {name!r} is required.")
-        return value
+#: pydantic error types with a code of their own; the schemas raise the API's codes directly.
+_CODE_OF_ERROR_TYPE = {"extra_forbidden": "unknown_field", "missing": "missing_field"}
+#: Codes the schemas raise themselves (see ``accounts.api.schemas``).
+FIELD_ERROR_CODES = frozenset(
+    {
+        "invalid_field",
+        "invalid_amount",
+        "amount_must_be_decimal",
+        "invalid_currency",
+        "invalid_datetime",
+    }
+)
 
-    def amount(self, name: str) -> Decimal:
-        """A positive amount written as a JSON string (``"12.50"``), never a JSON number."""
-        self._present(name, True)
-        value = self.data[name]
-        if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-            raise exceptions.AmountNotDecimal(
-                f'Send {name!r} as a string such as "12.50", not as a JSON number: '
-                "JSON numbers are read as binary floats by many clients."
-            )
-        if not isinstance(value, str):
-            raise ApiError(400, "invalid_field", f"The field {name!r} must be a string.")
-        if len(value) > AMOUNT_LENGTH_MAX or not _AMOUNT_RE.fullmatch(value):
-            raise exceptions.InvalidAmount(
-                f'The field {name!r} must be a decimal number written as a string, like "12.50".'
-            )
-        return Decimal(value)
 
-    def currency(self, name: str) -> str | None:
-        value = self.text(name, max_length=3)
-        if value is not None and not money.is_valid_currency(value):
-            raise ApiError(
-                400, "invalid_currency", f"The field {name!r} must be an ISO 4217 code like GBP."
-            )
-        return value
+def _field_name(location: tuple[Any, ...]) -> str:
+    """The field a ninja error location names: ``("body", "payload", "amount")`` is amount."""
+    source, *parts = location
+    if source == "body" and len(parts) > 1:
+        parts = parts[1:]  # the view's name for the body, which clients never see
+    return ".".join(str(part) for part in parts)[:QUOTED_NAME_LENGTH_MAX] or str(source)
 
-    def moment(self, name: str) -> datetime.datetime | None:
-        """An ISO 8601 date and time with its UTC offset, returned in UTC."""
-        value = self.text(name, max_length=40)
-        if value is None:
-            return None
-        message = (
-            f"The field {name!r} must be an ISO 8601 date and time with a UTC offset, "
-            f"between the years {YEAR_MIN} and {YEAR_MAX}."
+
+def validation_refusal(errors: list[dict[str, Any]]) -> ApiError:
+    """The one refusal to report for ninja's validation ``errors``.
+
+    Unknown fields first (a misspelt field explains the missing one), then missing fields,
+    then the first other error in field order.
+    """
+
+    def rank(error: dict[str, Any]) -> int:
+        return {"extra_forbidden": 0, "missing": 1}.get(error["type"], 2)
+
+    error = min(errors, key=rank)
+    name = _field_name(tuple(error["loc"]))
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return ApiError(400, "unknown_field", f"Unknown field: {name!r}.")
+    if kind == "missing":
+        return ApiError(400, "missing_field", f"The field {name!r} is required.")
+    if kind in FIELD_ERROR_CODES:
+        return ApiError(400, kind, f"The field {name!r} {error['msg']}")
+    message = str(error.get("msg", "is invalid")).rstrip(".")
+    return ApiError(400, "invalid_field", f"The field {name!r} is invalid: {message}.")
+
+
+def _unauthenticated(request: HttpRequest, error: Any) -> HttpResponse:
+    # No authentication class recognised the request: it carried no credentials at all.
+    return error_response(
+        unauthenticated("not_authenticated", "Authentication credentials were not provided.")
+    )
+
+
+def _http_error(request: HttpRequest, error: Any) -> HttpResponse:
+    # ninja wraps whatever the body parser raises in HttpError(400, ...) "from" it.
+    if isinstance(error.__cause__, ApiError):
+        return error_response(error.__cause__)
+    return error_response(ApiError(error.status_code, "invalid_request", str(error)))
+
+
+def _body_too_large(request: HttpRequest, error: Any) -> HttpResponse:
+    return error_response(
+        ApiError(413, "body_too_large", f"The body may hold at most {BODY_SIZE_MAX} bytes.")
+    )
+
+
+def _refused(request: HttpRequest, error: Any) -> HttpResponse:
+    return error_response(error)
+
+
+def _invalid(request: HttpRequest, error: Any) -> HttpResponse:
+    return error_response(validation_refusal(error.errors))
+
+
+# -- the API object -------------------------------------------------------------------------
+
+
+class JsonApi(NinjaAPI):
+    """A NinjaAPI that answers in the API's error format, never cached, with its OpenAPI extras.
+
+    The error schema is added to the document's components, where every operation's error
+    responses point (see :mod:`accounts.api.openapi`); the server URL is the mount point, so
+    the paths read ``/v1/...`` as they always have.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("parser", StrictJsonParser())
+        super().__init__(**kwargs)
+        self.add_exception_handler(ApiError, _refused)
+        self.add_exception_handler(exceptions.AccountException, _refused)
+        self.add_exception_handler(throttle.Refused, _refused)
+        self.add_exception_handler(ValidationError, _invalid)
+        self.add_exception_handler(AuthenticationError, _unauthenticated)
+        self.add_exception_handler(HttpError, _http_error)
+        self.add_exception_handler(RequestDataTooBig, _body_too_large)
+
+    def get_content_type(self) -> str:
+        return JSON_MEDIA_TYPE
+
+    def create_response(self, request: HttpRequest, data: Any, **kwargs: Any) -> HttpResponse:
+        response = super().create_response(request, data, **kwargs)
+        add_never_cache_headers(response)
+        return response
+
+    def document(self, *, server_url: str, error_schema: dict[str, Any]) -> OpenAPISchema:
+        """The OpenAPI document, with ``server_url`` as the server and the error schema."""
+        document = self.get_openapi_schema(path_prefix="")
+        document["servers"] = [{"url": server_url}]
+        document["components"].setdefault("schemas", {})["Error"] = error_schema
+        return document
+
+
+# -- plain Django views around ninja's ------------------------------------------------------
+
+
+def method_not_allowed(allowed: str) -> HttpResponse:
+    return error_response(
+        ApiError(
+            405,
+            "method_not_allowed",
+            f"This method is not allowed here; use {allowed}.",
+            headers={"Allow": allowed},
         )
-        try:
-            parsed = parse_datetime(value)
-            if parsed is None or parsed.tzinfo is None:
-                raise ValueError(value)
-            parsed = parsed.astimezone(datetime.timezone.utc)
-        except (ValueError, OverflowError):
-            raise ApiError(400, "invalid_datetime", message) from None
-        if not YEAR_MIN <= parsed.year <= YEAR_MAX:
-            raise ApiError(400, "invalid_datetime", message)
-        return parsed
+    )
 
 
-# -- formatting ------------------------------------------------------------------------------
+def json_method_not_allowed(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Wrap a ninja view so that a wrong method answers in the API's format.
+
+    ninja answers a method no operation of a path takes with Django's plain-text
+    ``HttpResponseNotAllowed`` before any of its hooks run; this is the one place to catch it.
+    """
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if isinstance(response, HttpResponseNotAllowed):
+            allowed = ", ".join(sorted(m.strip() for m in response["Allow"].split(",")))
+            return method_not_allowed(allowed)
+        return response
+
+    return wrapped
 
 
-def format_moment(value: datetime.datetime | None) -> str | None:
-    """Write an aware datetime as RFC 3339 in UTC (``2026-01-31T12:00:00Z``)."""
-    if value is None:
-        return None
-    text = value.astimezone(datetime.timezone.utc).isoformat()
-    return text.removesuffix("+00:00") + "Z"
+@csrf_exempt
+def not_found(request: HttpRequest, path: str = "") -> HttpResponse:
+    """Answer unknown paths under the API's prefix in JSON too."""
+    return error_response(ApiError(404, "not_found", "There is no such API endpoint."))

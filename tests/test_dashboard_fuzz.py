@@ -19,6 +19,7 @@ a server error too. An answer of 500, or an exception Django reported, fails the
 from __future__ import annotations
 
 import datetime
+import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from html.parser import HTMLParser
@@ -173,8 +174,6 @@ class Walker:
         errors: list[BaseException] = []
 
         def record(**kwargs: Any) -> None:
-            import sys
-
             errors.append(sys.exc_info()[1])  # type: ignore[arg-type]
 
         got_request_exception.connect(record)
@@ -190,10 +189,9 @@ class Walker:
         status = response.status_code if response is not None else None
         if errors or status is None or status >= 500:
             shown = {k: (v[:40] + "..." if len(v) > 40 else v) for k, v in (data or {}).items()}
+            cause = repr(errors[0]) if errors else "no exception"
             pytest.fail(
-                f"{method} {path[:80]!r} with {shown!r} answered {status}: {errors[0]!r}"
-                if errors
-                else f"{method} {path[:80]!r} with {shown!r}: {status}",
+                f"{method} {path[:80]!r} with {shown!r} answered {status}: {cause}",
                 pytrace=False,
             )
         return response, content

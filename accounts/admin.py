@@ -10,8 +10,12 @@ so a project that does not install ``django.contrib.admin`` registers nothing.
   :mod:`accounts.facade` like every other change of state. A refusal (closing an account that
   still holds money, thawing a closed one) is reported as a warning, never as a server error.
 * Kind, currency and parent are checked in the form against the rules the database enforces
-  (fixed once an account has legs; a parent never has legs of its own), so a bad edit is a
-  form error rather than an ``IntegrityError``.
+  (fixed once an account has legs; a parent never has legs of its own; a customer card stays a
+  liability with a credit limit), so a bad edit is a form error rather than a server error.
+* A customer card's code is its bearer secret. Staff without ``accounts.view_card_code`` see it
+  masked in the account list and, read-only, on the card's page, and search finds a card by its
+  full code only (any part of a house account's code still finds it); the ledger's lists name
+  accounts by ``str(account)``, which masks cards' codes, as does the admin's history.
 
 The API's lookup throttle (:class:`~accounts.models.LookupThrottle`) is registered here too,
 with the admin class the API defines next to its rules (``accounts.api.admin``): read-only,
@@ -25,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
@@ -33,9 +37,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from mptt.admin import MPTTModelAdmin
 
-from . import exceptions, facade, money
+from . import codes, exceptions, facade, money
 from .api.admin import ApiKeyAdmin, LookupThrottleAdmin
-from .models import Account, AccountType, ApiKey, LookupThrottle, Transaction, Transfer
+from .models import Account, AccountType, ApiKey, Kind, LookupThrottle, Transaction, Transfer
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -43,6 +47,58 @@ if TYPE_CHECKING:
 #: The core accounts (source, sales, expired, their siblings in other currencies and the
 #: trading accounts) have codes starting with this; the app finds them by code, so they stay.
 CORE_CODE_PREFIX = "CORE-"
+
+
+def may_see_card_codes(request: HttpRequest) -> bool:
+    return bool(request.user.has_perm("accounts.view_card_code"))
+
+
+def code_search(request: HttpRequest, text: str, *, prefix: str = "") -> Q:
+    """Accounts whose code matches ``text`` as ``request.user`` may search codes.
+
+    Everyone finds an account by its full code, typed as a customer would; part of a code
+    finds house accounts, and cards only for holders of ``accounts.view_card_code``: otherwise
+    searching "7", "7K", "7KQ"... would read a card's code a character at a time.
+    """
+    found = Q(**{f"{prefix}code": codes.normalise(text)}) | Q(**{f"{prefix}code__iexact": text})
+    part = Q(**{f"{prefix}code__icontains": text})
+    if not may_see_card_codes(request):
+        part &= Q(**{f"{prefix}is_card": False})
+    return found | part
+
+
+class CodeSearchMixin:
+    """Search codes through :func:`code_search`, the other ``search_fields`` as usual."""
+
+    #: The path from the listed model to the account whose code is searched, and the field of
+    #: ``search_fields`` it replaces.
+    code_paths: tuple[str, ...] = ("",)
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        searched, may_have_duplicates = super().get_search_results(  # type: ignore[misc]
+            request, queryset, search_term
+        )
+        text = search_term.strip()
+        if text:
+            found = Q()
+            for path in self.code_paths:
+                found |= code_search(request, text, prefix=path)
+            searched |= queryset.filter(found)
+        return searched, may_have_duplicates
+
+    def get_search_fields(self, request: HttpRequest) -> Any:
+        fields = super().get_search_fields(request)  # type: ignore[misc]
+        # Accounts' codes are searched by code_search() alone.
+        replaced = {f"{path}code" for path in self.code_paths}
+        return [f for f in fields if f not in replaced]
+
+
+@admin.display(description=_("code"))
+def masked_code(obj: Account) -> str:
+    """A card's code, masked; other accounts' codes as they are."""
+    return obj.display_code
 
 
 def _amount(amount: Any, currency: str) -> str:
@@ -114,6 +170,16 @@ class AccountAdminForm(forms.ModelForm):
                     % {"kind": parent.get_kind_display()},
                 )
         limit = data.get("credit_limit", account.credit_limit)
+        if account.is_card:
+            # The database refuses these too (accounts_account_card_is_limited_liability).
+            if "credit_limit" in data and limit is None:
+                self.add_error(
+                    "credit_limit", _("A customer card always has a credit limit (0 for none).")
+                )
+            if "kind" in data and data["kind"] != Kind.LIABILITY:
+                self.add_error("kind", _("A customer card is a liability."))
+            if str(data.get("code", "")).upper().startswith(CORE_CODE_PREFIX):
+                self.add_error("code", _("A customer card cannot have a core account's code."))
         if account.pk is not None and limit is not None and account.balance < -limit:
             self.add_error(
                 "credit_limit",
@@ -185,11 +251,12 @@ def _status_action(
 
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(CodeSearchMixin, admin.ModelAdmin):
     form = AccountAdminForm
     list_display = [
         "name",
         "code",
+        "is_card",
         "kind",
         "status",
         "balance_display",
@@ -202,7 +269,7 @@ class AccountAdmin(admin.ModelAdmin):
         "created_at",
     ]
     list_display_links = ["name", "code"]
-    list_filter = ["kind", "status", "currency", "account_type"]
+    list_filter = ["is_card", "kind", "status", "currency", "account_type"]
     list_select_related = ["account_type", "primary_user"]
     search_fields = [
         "name",
@@ -213,6 +280,7 @@ class AccountAdmin(admin.ModelAdmin):
     ]
     raw_id_fields = ["parent", "primary_user", "secondary_users"]
     readonly_fields = [
+        "is_card",
         "status",
         "balance_display",
         "version",
@@ -221,7 +289,7 @@ class AccountAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     fieldsets = [
-        (None, {"fields": ["name", "code", "description", "account_type"]}),
+        (None, {"fields": ["name", "code", "is_card", "description", "account_type"]}),
         (_("Ledger"), {"fields": ["kind", "parent", "currency", "credit_limit"]}),
         (
             _("State (changed by postings and by the actions in the account list)"),
@@ -271,12 +339,40 @@ class AccountAdmin(admin.ModelAdmin):
             '<a href="{}?account__id__exact={}">{}</a>', url, obj.pk, _("Show its legs")
         )
 
+    def hides_code(self, request: HttpRequest, obj: Account | None) -> bool:
+        return obj is not None and obj.is_card and not may_see_card_codes(request)
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        columns = list(super().get_list_display(request))
+        if not may_see_card_codes(request):
+            # Not sortable either: the order of the rows would tell where a hidden code lies.
+            columns = [masked_code if c == "code" else c for c in columns]
+        return columns
+
+    def get_list_display_links(self, request: HttpRequest, list_display: Any) -> Any:
+        return ["name", masked_code if masked_code in list_display else "code"]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Account | None = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if not self.hides_code(request, obj):
+            return fieldsets
+        return [
+            (name, {**options, "fields": _mask_code(options["fields"])})
+            for name, options in fieldsets
+        ]
+
     def get_readonly_fields(self, request: HttpRequest, obj: Account | None = None) -> Any:
         fields = list(super().get_readonly_fields(request, obj))
         if obj is not None and obj.version > 0:
             # The database fixes these once money has moved through the account.
             fields += ["kind", "currency"]
+        if self.hides_code(request, obj):
+            fields.append("code_masked")
         return fields
+
+    @admin.display(description=_("code"))
+    def code_masked(self, obj: Account) -> str:
+        return obj.display_code
 
     def has_delete_permission(self, request: HttpRequest, obj: Account | None = None) -> bool:
         if obj is not None and obj.code.startswith(CORE_CODE_PREFIX):
@@ -284,6 +380,11 @@ class AccountAdmin(admin.ModelAdmin):
         # Accounts with postings are protected by the ledger's foreign keys; the admin's
         # confirmation page lists those postings instead of deleting anything.
         return super().has_delete_permission(request, obj)
+
+
+def _mask_code(fields: Any) -> list[Any]:
+    """``fields`` of a fieldset with the code replaced by its masked, read-only display."""
+    return ["code_masked" if name == "code" else name for name in fields]
 
 
 # -- the ledger: view only -------------------------------------------------------------------
@@ -338,7 +439,7 @@ class LegInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Transfer)
-class TransferAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class TransferAdmin(CodeSearchMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = [
         "reference",
         "kind",
@@ -361,6 +462,7 @@ class TransferAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "source__code",
         "destination__code",
     ]
+    code_paths = ("source__", "destination__")
     date_hierarchy = "created_at"
     inlines = [LegInline]
     fields = [
@@ -384,7 +486,7 @@ class TransferAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(Transaction)
-class TransactionAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class TransactionAdmin(CodeSearchMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = [
         "transfer",
         "leg_index",
@@ -398,6 +500,7 @@ class TransactionAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ["currency", "account__kind", "created_at"]
     list_select_related = ["transfer", "account"]
     search_fields = ["transfer__reference", "account__code", "account__name"]
+    code_paths = ("account__",)
     ordering = ["-created_at", "-pk"]
     fields = [
         "transfer",

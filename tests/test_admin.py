@@ -6,7 +6,9 @@ from decimal import Decimal
 
 import pytest
 from django.contrib import admin, messages
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -366,12 +368,148 @@ def test_thawing_a_closed_account_is_a_warning_not_an_error(admin_client):
 
 
 def test_the_actions_record_who_changed_the_account(admin_client, funded):
-    from django.contrib.admin.models import LogEntry
-
     run_action(admin_client, "freeze_accounts", [funded])
     entry = LogEntry.objects.get(object_id=str(funded.pk))
     assert entry.user.username == "admin"
     assert "Frozen" in entry.get_change_message()
+
+
+# -- customer cards' codes -------------------------------------------------------------------
+
+
+@pytest.fixture
+def gift(source):
+    """A card with a generated code, and a redemption from it."""
+    card = facade.create_card(amount=Decimal("40.00"), name="Gift card 7")
+    facade.transfer(card, Account.objects.sales(), Decimal("15.00"))
+    return card
+
+
+def staff_client(client, *codenames):
+    staff = StaffFactory()
+    staff.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    client.force_login(staff)
+    return client
+
+
+#: Admin pages that name a card or its transfers: (model, view, which object).
+ADMIN_PAGES = [
+    (Account, "changelist", None),
+    (Account, "change", "card"),
+    (Account, "history", "card"),
+    (Transfer, "changelist", None),
+    (Transfer, "change", "redemption"),
+    (Transaction, "changelist", None),
+]
+
+
+def admin_pages(card):
+    redemption = Transfer.objects.get(source=card)
+    objects = {"card": card.pk, "redemption": redemption.pk}
+    return [
+        admin_url(model, view, *([objects[which]] if which else []))
+        for model, view, which in ADMIN_PAGES
+    ]
+
+
+def test_staff_without_view_card_code_see_cards_codes_masked_in_the_admin(client, gift):
+    staff_client(client, "view_account", "change_account", "view_transfer", "view_transaction")
+    for target in admin_pages(gift):
+        response = client.get(target)
+        assert response.status_code == 200, target
+        assert gift.code not in response.content.decode(), target
+    assert gift.display_code in client.get(admin_url(Account, "changelist")).content.decode()
+    change = client.get(admin_url(Account, "change", gift.pk)).content.decode()
+    assert gift.display_code in change
+    assert 'name="code"' not in change  # read-only for them
+
+
+def test_staff_holding_view_card_code_see_and_edit_cards_codes_in_the_admin(client, gift):
+    staff_client(client, "view_account", "change_account", "view_card_code")
+    assert gift.code in client.get(admin_url(Account, "changelist")).content.decode()
+    change = client.get(admin_url(Account, "change", gift.pk)).content.decode()
+    assert f'name="code" value="{gift.code}"' in change
+
+
+def test_an_edit_by_staff_who_may_not_see_the_code_keeps_it(client, gift):
+    staff_client(client, "view_account", "change_account")
+    data = account_form(gift, name="Renamed")
+    del data["code"]
+    response = client.post(admin_url(Account, "change", gift.pk), data)
+    assert response.status_code == 302
+    gift.refresh_from_db()
+    assert gift.name == "Renamed" and len(gift.code) == 19
+
+
+def test_the_admin_history_of_a_card_holds_no_full_code(admin_client):
+    unnamed = facade.create_card()
+    admin_client.post(
+        admin_url(Account, "change", unnamed.pk), account_form(unnamed, description="Lost")
+    )
+    entry = LogEntry.objects.get(object_id=str(unnamed.pk))
+    assert entry.object_repr == unnamed.display_code
+    assert unnamed.code not in entry.change_message
+
+
+@pytest.mark.parametrize(
+    ("model", "account_of"),
+    [
+        (Account, lambda row: row.pk),
+        (Transfer, lambda row: row.source_id),
+        (Transaction, lambda row: row.account_id),
+    ],
+    ids=["accounts", "transfers", "legs"],
+)
+def test_everyone_finds_a_card_by_its_full_code_in_the_admin(client, gift, model, account_of):
+    staff_client(client, "view_account", "view_transfer", "view_transaction")
+    for typed in (gift.code, gift.code.lower(), gift.code.replace("-", "")):
+        response = client.get(admin_url(model, "changelist"), {"q": typed})
+        found = response.context["cl"].result_list
+        assert found
+        assert gift.pk in {account_of(row) for row in found}
+
+
+@pytest.mark.parametrize("model", [Account, Transfer, Transaction], ids=lambda m: m.__name__)
+def test_part_of_a_cards_code_finds_it_in_the_admin_only_for_holders_of_view_card_code(
+    client, gift, model
+):
+    part = gift.code[:6]
+    staff_client(client, "view_account", "view_transfer", "view_transaction")
+    assert not client.get(admin_url(model, "changelist"), {"q": part}).context["cl"].result_list
+    holder = staff_client(
+        Client(), "view_account", "view_transfer", "view_transaction", "view_card_code"
+    )
+    assert holder.get(admin_url(model, "changelist"), {"q": part}).context["cl"].result_list
+
+
+def test_part_of_a_house_accounts_code_finds_it_in_the_admin(client):
+    AccountFactory(code="HOUSE-BANK", kind=Kind.ASSET)
+    staff_client(client, "view_account")
+    response = client.get(admin_url(Account, "changelist"), {"q": "e-ba"})
+    assert [a.code for a in response.context["cl"].result_list] == ["HOUSE-BANK"]
+
+
+def test_the_masked_code_column_cannot_be_sorted(client, gift):
+    # Sorting by a hidden code would tell where it lies among codes chosen to probe it.
+    staff_client(client, "view_account")
+    page = client.get(admin_url(Account, "changelist")).content.decode()
+    assert 'class="column-masked_code"' in page
+    assert "sortable column-masked_code" not in page
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [({"credit_limit": ""}, "credit_limit"), ({"kind": "asset"}, "kind")],
+)
+def test_editing_a_card_into_something_that_is_no_card_is_a_form_error(admin_client, change, field):
+    card = facade.create_card(name="Spare")
+    response = admin_client.post(
+        admin_url(Account, "change", card.pk), account_form(card, **change)
+    )
+    assert response.status_code == 200
+    assert field in response.context["adminform"].form.errors
+    card.refresh_from_db()
+    assert (card.kind, card.credit_limit) == (Kind.LIABILITY, 0)
 
 
 # -- the ledger is view-only -----------------------------------------------------------------

@@ -65,10 +65,15 @@ def messages_of(response: HttpResponseBase) -> list[str]:
     return [str(m) for m in response.context["dashboard_messages"]]
 
 
+def CardFactory(**fields: Any) -> Account:
+    """A designated customer card (``is_card``): the only accounts the dashboard moves money on."""
+    return AccountFactory(is_card=True, **fields)
+
+
 @pytest.fixture
 def card(source):
     """A gift card holding 50.00, loaded from ``source``."""
-    acct = AccountFactory(name="Birthday card", code="CARD-0001")
+    acct = CardFactory(name="Birthday card", code="CARD-0001")
     facade.transfer(source, acct, FIFTY, description="Sold at the till")
     acct.refresh_from_db()
     return acct
@@ -112,8 +117,8 @@ ACTIONS = [
     ("account_freeze", "card", "change_account"),
     ("account_thaw", "card", "change_account"),
     ("account_close", "card", "change_account"),
-    ("transfer_reverse", "load", "add_transfer"),
-    ("transfer_refund", "load", "add_transfer"),
+    ("transfer_reverse", "load", "reverse_transfer"),
+    ("transfer_refund", "load", "refund_transfer"),
 ]
 EVERYTHING = [(*row, "get") for row in PAGES] + [(*row, "post") for row in ACTIONS]
 IDS = [f"{method} {name}" for name, _, _, method in EVERYTHING]
@@ -376,7 +381,8 @@ def test_the_statement_downloads_as_csv(staff_client, card):
     facade.transfer(card, Account.objects.sales(), Decimal("7.25"), description="=HYPERLINK(1)")
     response = staff_client.get(url("account_statement_csv", card.pk))
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    assert 'filename="statement-CARD-0001.csv"' in response["Content-Disposition"]
+    # A file name outlives the download: a card's is named by its number, never its code.
+    assert f'filename="statement-card-{card.pk}.csv"' in response["Content-Disposition"]
     rows = csv_rows(response)
     assert rows[0] == ["date", "reference", "kind", "description", "amount", "balance", "currency"]
     assert [r[4:] for r in rows[1:]] == [["50.00", "50.00", "GBP"], ["-7.25", "42.75", "GBP"]]
@@ -476,6 +482,7 @@ def test_the_chart_escapes_the_account_name(staff_client):
 
 def create_data(**overrides: Any) -> dict[str, Any]:
     data = {
+        "role": "card",
         "name": "New card",
         "code": "",
         "kind": "liability",
@@ -522,9 +529,9 @@ def test_creating_an_account_above_the_largest_load_creates_nothing(staff_client
 
 
 def test_a_load_refused_after_the_account_was_inserted_leaves_no_account(staff_client, unchanged):
-    # An empty account with no credit cannot be the source: the facade refuses the transfer
+    # An empty card with no credit cannot be the source: the facade refuses the transfer
     # only once the new account's row exists, and the whole step is rolled back.
-    AccountFactory(code="EMPTY")
+    CardFactory(code="EMPTY")
     with unchanged():
         response = staff_client.post(url("account_create"), create_data(source="EMPTY"))
     assert response.status_code == 200
@@ -541,7 +548,8 @@ def test_a_new_account_in_another_currency_is_loaded_from_that_currencys_source(
 
 
 def test_a_load_from_a_source_in_another_currency_is_refused(staff_client, unchanged):
-    AccountFactory(code="DOLLARS", kind=Kind.ASSET, currency="USD", credit_limit=None)
+    dollars = CardFactory(code="DOLLARS", currency="USD")
+    facade.top_up(dollars, Decimal("40.00"))
     with unchanged():
         response = staff_client.post(url("account_create"), create_data(source="DOLLARS"))
     assert "use facade.exchange()" in body(response)
@@ -565,13 +573,19 @@ def test_creating_an_account_can_name_its_primary_user_and_give_no_credit_limit(
     staff_client.post(
         url("account_create"),
         create_data(
-            code="BANK", kind="asset", unlimited="on", amount="", primary_user="alice@example.com"
+            role="house",
+            code="BANK",
+            kind="asset",
+            unlimited="on",
+            amount="",
+            primary_user="alice@example.com",
         ),
     )
     made = Account.objects.get(code="BANK")
     assert made.credit_limit is None
     assert made.primary_user == alice
     assert made.kind == Kind.ASSET
+    assert not made.is_card
 
 
 def test_creating_an_account_that_ends_before_it_starts_is_refused(staff_client, unchanged):
@@ -644,10 +658,11 @@ def test_a_credit_limit_that_covers_the_balance_is_accepted(staff_client):
     assert acct.credit_limit == Decimal("30.00")
 
 
-def test_ticking_no_credit_limit_removes_the_limit(staff_client, card):
-    staff_client.post(url("account_edit", card.pk), edit_data(card, unlimited="on"))
-    card.refresh_from_db()
-    assert card.credit_limit is None
+def test_ticking_no_credit_limit_removes_the_limit_of_a_house_account(staff_client):
+    bank = AccountFactory(code="BANK", kind=Kind.ASSET)
+    staff_client.post(url("account_edit", bank.pk), edit_data(bank, unlimited="on"))
+    bank.refresh_from_db()
+    assert bank.credit_limit is None
 
 
 def test_an_edit_cannot_end_an_account_before_it_starts(staff_client):
@@ -706,14 +721,14 @@ def test_withdrawing_pays_into_the_sales_account_by_default(staff, staff_client,
 def test_withdrawing_from_an_account_in_another_currency_pays_that_currencys_sales(
     staff_client,
 ):
-    euros = facade.create_account(amount=Decimal("30.00"), code="EURO", currency="EUR")
+    euros = facade.create_card(amount=Decimal("30.00"), code="EURO", currency="EUR")
     follow_post(staff_client, url("account_withdraw", euros.pk), {"amount": "10.00"})
     made = Transfer.objects.get(source=euros)
     assert made.destination.code == "CORE-SALES-EUR"
 
 
-def test_withdrawing_can_pay_into_another_account(staff_client, card):
-    other = AccountFactory(code="OTHER")
+def test_withdrawing_can_pay_onto_another_card(staff_client, card):
+    other = CardFactory(code="OTHER")
     follow_post(
         staff_client, url("account_withdraw", card.pk), {"amount": "5.00", "destination": "other"}
     )
@@ -738,7 +753,7 @@ def test_withdrawing_into_an_unknown_account_is_refused(staff_client, card, unch
 def test_withdrawing_from_a_users_account_needs_the_spend_from_any_account_permission(
     source, unchanged
 ):
-    acct = AccountFactory(primary_user=UserFactory())
+    acct = CardFactory(primary_user=UserFactory())
     facade.transfer(source, acct, FIFTY)
     staff = grant(StaffFactory(), "view_account", "change_account")
     with unchanged():

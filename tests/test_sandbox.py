@@ -23,6 +23,7 @@ from django.test import TestCase, override_settings
 from django.utils import timezone
 
 from accounts import codes, reports
+from accounts.dashboard.common import DASHBOARD_PERMISSIONS
 from accounts.models import Account, AccountType, Kind, Status, Transaction, Transfer, TransferKind
 from sandbox.demo import loader
 from sandbox.demo.management.commands.load_demo_data import Command
@@ -89,6 +90,14 @@ class TestWhatTheDemoCreates(TestCase):
         assert all(shape.match(card.code) for card in cards)
         assert all(Account.objects.get_by_code(card.code.lower()) == card for card in cards[:3])
         assert all(card.kind == Kind.LIABILITY and card.credit_limit == 0 for card in cards)
+
+    def test_its_gift_cards_are_designated_cards_and_nothing_else_is(self):
+        assert set(Account.objects.filter(is_card=True)) == set(gift_cards())
+        # What money comes from is never a card, and never a liability with no limit.
+        assert not Account.objects.filter(kind=Kind.LIABILITY, credit_limit__isnull=True).exists()
+        bank = Account.objects.get(code="HOUSE-BANK")
+        assert (bank.kind, bank.is_card) == (Kind.ASSET, False)
+        assert not Account.objects.get(code=loader.CREDIT_LINE_CODE).is_card
 
     def test_some_cards_expire_within_days_and_some_have_expired(self):
         now = timezone.now()
@@ -167,20 +176,36 @@ class TestWhatTheDemoCreates(TestCase):
         admin, staff, api = (User.objects.get(username=name) for name in ("admin", "staff", "api"))
         assert admin.is_superuser and admin.check_password("admin")
         assert staff.is_staff and not staff.is_superuser and staff.check_password("staff")
-        for permission in (
-            "view_account",
-            "add_account",
-            "change_account",
-            "add_transfer",
-            "view_transfer",
-            "view_reports",
-        ):
+        for permission in DASHBOARD_PERMISSIONS:
             assert staff.has_perm(f"accounts.{permission}")
+        assert staff.has_perm("accounts.spend_from_any_account")
         assert not staff.has_perm("accounts.delete_account")
         assert not staff.has_perm("accounts.use_api")
+        assert not staff.has_perm("accounts.add_apikey")
         assert api.check_password("api") and api.has_perm("accounts.use_api")
         assert not api.is_staff
         assert not User.objects.get(username="alice").has_usable_password()
+
+    def test_the_clerk_sells_tops_up_and_refunds_but_never_sees_codes_or_reverses(self):
+        clerk = get_user_model().objects.get(username="clerk")
+        assert clerk.is_staff and not clerk.is_superuser and clerk.check_password("clerk")
+        for permission in ("view_account", "add_account", "change_account", "refund_transfer"):
+            assert clerk.has_perm(f"accounts.{permission}")
+        for permission in (
+            "view_card_code",
+            "reverse_transfer",
+            "spend_from_any_account",
+            "view_reports",
+            "use_api",
+        ):
+            assert not clerk.has_perm(f"accounts.{permission}")
+
+    def test_the_till_may_correct_its_own_transfers_through_the_api_and_no_others(self):
+        till = get_user_model().objects.get(username="api")
+        assert till.has_perm("accounts.reverse_transfer")
+        assert till.has_perm("accounts.refund_transfer")
+        assert not till.has_perm("accounts.correct_any_transfer")
+        assert not till.has_perm("accounts.view_card_code")
 
     def test_the_books_verify_after_loading(self):
         assert reports.verify().ok

@@ -1,4 +1,11 @@
-"""What every dashboard view shares: who may see it, how actions are recorded, CSV exports."""
+"""What every dashboard view shares: who may see it, how actions are recorded, CSV exports.
+
+A card's code is the authority to spend it, so the dashboard shows it in full only on the
+card's own page, to staff holding ``accounts.view_card_code`` (:func:`shown_code`). Everywhere
+else (lists, transfers, reports, CSV exports, messages, log lines and the admin's history) a
+card is named by :attr:`~accounts.models.Account.display_code` or ``str(account)``, which mask
+it; house accounts' codes are chosen by hand and shown as they are.
+"""
 
 from __future__ import annotations
 
@@ -14,11 +21,14 @@ from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.db.models import Model
 from django.forms import Form
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponseBadRequest, QueryDict, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import Account
 from accounts.money import quantum
+
+from .forms import replace_garbled
 
 logger = logging.getLogger("accounts.dashboard")
 
@@ -33,6 +43,17 @@ class StaffPermissionRequiredMixin(PermissionRequiredMixin):
     lacks the permission gets 403 (Django's ``PermissionRequiredMixin`` does exactly that once
     ``has_permission`` is False).
     """
+
+    def setup(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        # A lone surrogate cannot come over HTTP (Django decodes bad bytes to U+FFFD), but a
+        # caller in the process can pass one; treat it the same way, so that forms refuse it
+        # and pages (a 404 page too) can still show and re-encode what was sent.
+        request.path = replace_garbled(request.path)
+        request.path_info = replace_garbled(request.path_info)
+        request.GET = _without_surrogates(request.GET)  # type: ignore[assignment]
+        if request.method == "POST":
+            request.POST = _without_surrogates(request.POST)  # type: ignore[assignment]
+        super().setup(request, *args, **kwargs)  # type: ignore[misc]
 
     def has_permission(self) -> bool:
         user = self.request.user  # type: ignore[attr-defined]
@@ -51,15 +72,41 @@ class StaffPermissionRequiredMixin(PermissionRequiredMixin):
         return context
 
 
-#: Every permission the dashboard checks, without the ``accounts.`` prefix.
+#: Every permission the dashboard checks, without the ``accounts.`` prefix. The facade checks
+#: one more on withdrawals and refunds: ``spend_from_any_account``, for accounts with users.
 DASHBOARD_PERMISSIONS = (
     "view_account",
     "add_account",
     "change_account",
+    "view_card_code",
     "view_transfer",
-    "add_transfer",
+    "reverse_transfer",
+    "refund_transfer",
     "view_reports",
 )
+
+
+def _without_surrogates(params: QueryDict) -> QueryDict:
+    """``params``, or a copy whose lone surrogates are replaced by U+FFFD if it holds any."""
+    given = list(params.lists())
+    replaced = [(replace_garbled(k), [replace_garbled(v) for v in vs]) for k, vs in given]
+    if replaced == given:
+        return params
+    clean = QueryDict(mutable=True)
+    for key, values in replaced:
+        clean.setlist(key, values)
+    clean._mutable = False
+    return clean
+
+
+def may_see_card_codes(user: Any) -> bool:
+    return bool(user.has_perm("accounts.view_card_code"))
+
+
+def shown_code(account: Account, *, full: bool) -> str:
+    """``account``'s code for a page: a card's in full only when ``full`` (see the module)."""
+    return account.code if full or not account.is_card else account.display_code
+
 
 #: The sections of the navigation bar: label, URL name, and the permission that shows it.
 SECTIONS = (
@@ -152,6 +199,21 @@ def _cell(value: Any) -> Any:
         # Names and descriptions come from customers too; never let them run as formulas.
         return "'" + value
     return "" if value is None else value
+
+
+def bad_filter_response(form: Form) -> HttpResponseBadRequest:
+    """Answer a download whose filters are not valid with 400 and what is wrong with them.
+
+    A page shows such errors next to its form and falls back to its defaults; a file cannot,
+    and a file for another period than the one asked for would mislead.
+    """
+    problems = "; ".join(
+        f"{name if name != '__all__' else 'filters'}: {' '.join(str(e) for e in errors)}"
+        for name, errors in form.errors.items()
+    )
+    return HttpResponseBadRequest(
+        f"Nothing to download: {problems}\n", content_type="text/plain; charset=utf-8"
+    )
 
 
 def csv_response(

@@ -2,21 +2,29 @@
 
 Forms only parse and check input; money moves in the views, through :mod:`accounts.facade`,
 which re-checks every rule against locked rows.
+
+Bad input is a form error, never a server error: every text field refuses NUL characters,
+lone surrogates and the replacement character (the mark of bytes that were not UTF-8) before
+any query sees them, and has a length limit; every date lies between :data:`DAY_MIN` and
+:data:`DAY_MAX`, so adding a day or a time zone's offset to it cannot overflow.
 """
 
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts import codes, conf, money
+from accounts import codes, conf, facade, money
 from accounts.models import (
+    CORE_CODE_PREFIX,
     EXPIRED_CODE,
     SALES_CODE,
     SOURCE_CODE,
@@ -25,6 +33,58 @@ from accounts.models import (
     Kind,
     Status,
 )
+
+#: The earliest day a filter or an account's dates may name: the ledger holds nothing dated
+#: before the facade's earliest posting date.
+DAY_MIN = facade.POSTING_DATE_MIN.date()
+#: The latest: a year short of the calendar's end, so that the day's end in any time zone and
+#: the reports' look-ahead (deferred income counts 90 days past the day chosen) stay in range.
+DAY_MAX = datetime.date(9998, 12, 31)
+#: The longest account code the form fields read (the column's length).
+CODE_LENGTH_MAX = Account._meta.get_field("code").max_length or 64
+#: The longest description of an account, as of a transfer.
+DESCRIPTION_LENGTH_MAX = facade.DESCRIPTION_LENGTH_MAX
+#: The longest username or e-mail address a user field reads.
+USER_LENGTH_MAX = 254
+
+#: Lone surrogates (no UTF-8 encoding exists for them) and the replacement character.
+_GARBLED = re.compile("[\ud800-\udfff\ufffd]")
+
+
+def is_storable_text(text: str) -> bool:
+    """Whether ``text`` can be stored and shown as it is: no NUL, no garbled characters."""
+    return "\x00" not in text and not _GARBLED.search(text)
+
+
+def validate_text(value: Any) -> None:
+    """Refuse text that no database column should hold (a form field validator)."""
+    if isinstance(value, str) and not is_storable_text(value):
+        raise ValidationError(
+            "Enter plain text: this holds a NUL or a character that is not valid Unicode.",
+            code="invalid_text",
+        )
+
+
+def replace_garbled(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD, as Django decodes bad bytes."""
+    return re.sub("[\ud800-\udfff]", "\ufffd", text)
+
+
+class StorableTextMixin:
+    """Make every text field of a form refuse text that is not storable (see the module)."""
+
+    fields: dict[str, forms.Field]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():  # each form instance has its own copies
+            if isinstance(field, forms.CharField):
+                field.validators.append(validate_text)
+
+
+class DashboardForm(StorableTextMixin, forms.Form):
+    """The base of the dashboard's forms."""
+
 
 #: A browser's ``datetime-local`` input sends and expects this shape.
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
@@ -52,6 +112,36 @@ def amount_field(**kwargs: Any) -> forms.DecimalField:
     )
 
 
+class DayField(forms.DateField):
+    """A day between :data:`DAY_MIN` and :data:`DAY_MAX`."""
+
+    widget = DateInput
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if value is not None and not DAY_MIN <= value <= DAY_MAX:
+            raise ValidationError(
+                "Enter a day from %(first)s to %(last)s.",
+                code="day_out_of_range",
+                params={"first": DAY_MIN.isoformat(), "last": DAY_MAX.isoformat()},
+            )
+
+
+class MomentField(forms.DateTimeField):
+    """A date and time whose day lies between :data:`DAY_MIN` and :data:`DAY_MAX`."""
+
+    widget = DateTimeLocalInput
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if value is not None and not DAY_MIN <= timezone.localtime(value).date() <= DAY_MAX:
+            raise ValidationError(
+                "Enter a date from %(first)s to %(last)s.",
+                code="date_out_of_range",
+                params={"first": DAY_MIN.isoformat(), "last": DAY_MAX.isoformat()},
+            )
+
+
 def day_start(day: datetime.date) -> datetime.datetime:
     """Midnight at the start of ``day`` in the current time zone."""
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
@@ -63,12 +153,24 @@ def day_end(day: datetime.date) -> datetime.datetime:
 
 
 class AccountCodeField(forms.CharField):
-    """An account given by its code, as staff would type it; cleans to the Account."""
+    """An account given by its code, as staff would type it; cleans to the Account.
+
+    Only exact codes find an account (a generated code in any case, with or without dashes):
+    a field that matched part of a code would let anyone read a card's code a guess at a time.
+    Text too long to be a code, or not storable, is refused before any query sees it.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", forms.TextInput(attrs={"maxlength": CODE_LENGTH_MAX}))
+        super().__init__(**kwargs)
 
     def to_python(self, value: Any) -> Account | None:  # type: ignore[override]
         text = super().to_python(value)
         if not text:
             return None
+        if len(text) > CODE_LENGTH_MAX or not is_storable_text(text):
+            # Checked before any query sees it, and never repeated back.
+            raise forms.ValidationError("No account has this code.", code="unknown_account")
         core = {
             SOURCE_CODE: Account.objects.source,
             SALES_CODE: Account.objects.sales,
@@ -117,6 +219,8 @@ class UserField(forms.CharField):
         text = super().to_python(value)
         if not text:
             return None
+        if len(text) > USER_LENGTH_MAX or not is_storable_text(text):
+            raise forms.ValidationError("No single user matches this.", code="unknown_user")
         model = get_user_model()
         lookup = Q(**{model.USERNAME_FIELD: text})
         if "@" in text and hasattr(model, "email"):
@@ -137,7 +241,7 @@ class UserField(forms.CharField):
 # -- list filters ----------------------------------------------------------------------------
 
 
-class AccountFilterForm(forms.Form):
+class AccountFilterForm(DashboardForm):
     q = forms.CharField(label="Search", required=False, max_length=150)
     status = forms.ChoiceField(required=False, choices=[("", "Any status"), *Status.choices])
     kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *Kind.choices])
@@ -151,7 +255,7 @@ class AccountFilterForm(forms.Form):
         return str(self.cleaned_data["currency"]).strip().upper()
 
 
-class TreeFilterForm(forms.Form):
+class TreeFilterForm(DashboardForm):
     kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *Kind.choices])
     currency = forms.CharField(required=False, max_length=3)
 
@@ -159,12 +263,12 @@ class TreeFilterForm(forms.Form):
         return str(self.cleaned_data["currency"]).strip().upper()
 
 
-class TransferFilterForm(forms.Form):
+class TransferFilterForm(DashboardForm):
     reference = forms.CharField(required=False, max_length=64)
-    account = forms.CharField(label="Account code", required=False, max_length=64)
+    account = forms.CharField(label="Account code", required=False, max_length=CODE_LENGTH_MAX)
     user = forms.CharField(required=False, max_length=150)
-    date_from = forms.DateField(label="From", required=False, widget=DateInput())
-    date_to = forms.DateField(label="To", required=False, widget=DateInput())
+    date_from = DayField(label="From", required=False)
+    date_to = DayField(label="To", required=False)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -174,11 +278,11 @@ class TransferFilterForm(forms.Form):
         return cleaned
 
 
-class PeriodForm(forms.Form):
+class PeriodForm(DashboardForm):
     """An optional period of whole days, both ends included."""
 
-    start = forms.DateField(required=False, widget=DateInput())
-    end = forms.DateField(required=False, widget=DateInput())
+    start = DayField(required=False)
+    end = DayField(required=False)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -193,8 +297,8 @@ class PeriodForm(forms.Form):
         return (day_start(start) if start else None, day_end(end) if end else None)
 
 
-class AsOfForm(forms.Form):
-    as_of = forms.DateField(label="As of the end of", required=False, widget=DateInput())
+class AsOfForm(DashboardForm):
+    as_of = DayField(label="As of the end of", required=False)
 
     def moment(self) -> datetime.datetime | None:
         """The last moment of the chosen day, or None for now."""
@@ -219,7 +323,9 @@ class CreditLimitMixin(forms.Form):
     unlimited = forms.BooleanField(
         label="No credit limit",
         required=False,
-        help_text="Only for accounts money comes from, such as a bank or the source account.",
+        help_text=(
+            "Only for house accounts money comes from, such as a bank; never for a customer card."
+        ),
     )
 
     def clean_credit_limit_pair(self, cleaned: dict[str, Any]) -> Decimal | None:
@@ -229,34 +335,98 @@ class CreditLimitMixin(forms.Form):
         return Decimal("0.00") if limit is None else limit
 
 
-class AccountCreateForm(CreditLimitMixin, forms.Form):
-    """A new account and, optionally, its opening balance loaded from a source account."""
+#: What a new account is for: the two values of the account form's ``role`` field.
+CARD = "card"
+HOUSE = "house"
+ROLES = [
+    (CARD, "Customer card: a gift card or store credit, loaded and spent by its code"),
+    (HOUSE, "House account: the shop's own books (a bank, income, expenses, a credit line)"),
+]
 
-    name = forms.CharField(max_length=128, required=False)
-    code = forms.CharField(
-        max_length=64, required=False, help_text="Leave blank to generate a gift-card code."
+#: Refusals of the account forms that the tests and the docs quote.
+CARD_NEEDS_LIMIT = (
+    "A customer card always has a credit limit (0 for a gift card): a card with no limit "
+    "would be a source of money anyone holding its code could spend."
+)
+CARD_IS_LIABILITY = "A customer card is a liability: the shop owes its balance to the holder."
+CORE_CODE_RESERVED = f"Codes starting with {CORE_CODE_PREFIX} are kept for the core accounts."
+SOURCE_NOT_A_CARD = (
+    "An opening balance comes from the source account of its currency or from a customer card."
+)
+CARD_MONEY_STAYS_ON_CARDS = "Money taken off a card can only be loaded onto another customer card."
+SOURCE_NEEDS_WITHDRAW = (
+    "Loading from a card takes money off it: that needs the permission to withdraw from cards "
+    "(accounts.change_account)."
+)
+
+
+def is_core_source(account: Account, currency: str) -> bool:
+    """Whether ``account`` is the core source account of ``currency``."""
+    return account.pk == Account.objects.source(currency=currency).pk
+
+
+class AccountCreateForm(StorableTextMixin, CreditLimitMixin, forms.Form):
+    """A new account and, optionally, its opening balance loaded from a source account.
+
+    ``role`` says what it is: a customer card (made by :func:`accounts.facade.create_card`, the
+    only kind of account the dashboard and the API load, spend and look up by code) or a house
+    account. The opening balance comes from the core source account of its currency or, for a
+    card made by staff who may withdraw from cards, from another card: money the dashboard
+    takes off a card only ever goes to a core account or another card.
+    """
+
+    role = forms.ChoiceField(
+        label="This account is a",
+        choices=ROLES,
+        initial=CARD,
+        widget=forms.RadioSelect,
     )
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    kind = forms.ChoiceField(choices=Kind.choices, initial=Kind.LIABILITY)
+    name = forms.CharField(max_length=Account._meta.get_field("name").max_length, required=False)
+    code = forms.CharField(
+        max_length=CODE_LENGTH_MAX,
+        required=False,
+        help_text="Leave blank to generate an unguessable code (always, for a card sold to a "
+        "customer, unless it is printed on a physical card).",
+    )
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=DESCRIPTION_LENGTH_MAX,
+    )
+    kind = forms.ChoiceField(
+        choices=Kind.choices,
+        initial=Kind.LIABILITY,
+        help_text="A customer card is always a liability.",
+    )
     account_type = forms.ModelChoiceField(queryset=AccountType.objects.all(), required=False)
     currency = forms.CharField(max_length=3, min_length=3)
-    start_date = forms.DateTimeField(required=False, widget=DateTimeLocalInput())
-    end_date = forms.DateTimeField(required=False, widget=DateTimeLocalInput())
+    start_date = MomentField(required=False)
+    end_date = MomentField(required=False)
     primary_user = UserField(
-        label="Primary user", required=False, help_text="Username or e-mail address."
+        label="Primary user",
+        required=False,
+        help_text="Username or e-mail address.",
     )
     amount = amount_field(
         label="Opening balance",
         required=False,
         help_text="Loaded from the source account in the same step; leave blank for none.",
     )
-    source = AccountCodeField(label="Load from (account code)", required=False, initial=SOURCE_CODE)
+    source = AccountCodeField(
+        label="Load from (account code)",
+        required=False,
+        initial=SOURCE_CODE,
+        help_text="The source account, or another customer card to move its money onto this one.",
+    )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        #: Who creates the account: loading it from a card needs their permission to withdraw.
+        self.user = user
         self.fields["currency"].initial = conf.default_currency()
         self.order_fields(
             [
+                "role",
                 "name",
                 "code",
                 "description",
@@ -275,6 +445,8 @@ class AccountCreateForm(CreditLimitMixin, forms.Form):
 
     def clean_code(self) -> str:
         code = codes.normalise(self.cleaned_data["code"] or "")
+        if code.upper().startswith(CORE_CODE_PREFIX):
+            raise forms.ValidationError(CORE_CODE_RESERVED)
         if code and Account.objects.filter(code=code).exists():
             raise forms.ValidationError("Another account already has this code.")
         return code
@@ -285,17 +457,39 @@ class AccountCreateForm(CreditLimitMixin, forms.Form):
             raise forms.ValidationError("Enter an ISO 4217 code of three letters, such as GBP.")
         return currency
 
+    def is_card(self) -> bool:
+        return self.cleaned_data.get("role") == CARD
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        card = cleaned.get("role") == CARD
+        if card and cleaned.get("unlimited"):
+            self.add_error("unlimited", CARD_NEEDS_LIMIT)
+        if card and cleaned.get("kind") not in (None, Kind.LIABILITY):
+            self.add_error("kind", CARD_IS_LIABILITY)
         cleaned["credit_limit"] = self.clean_credit_limit_pair(cleaned)
         start, end = cleaned.get("start_date"), cleaned.get("end_date")
         if start and end and end <= start:
             self.add_error("end_date", "The end date must be after the start date.")
         currency = cleaned.get("currency")
-        if cleaned.get("amount") is not None and "source" not in self.errors:
-            source = cleaned.get("source") or Account.objects.source()
-            cleaned["source"] = core_sibling(source, currency) if currency else source
+        if cleaned.get("amount") is not None and "source" not in self.errors and currency:
+            source = core_sibling(cleaned.get("source") or Account.objects.source(), currency)
+            cleaned["source"] = source
+            if not is_core_source(source, currency):
+                self.check_card_source(source, card=card)
         return cleaned
+
+    def check_card_source(self, source: Account, *, card: bool) -> None:
+        """Refuse a load from anything but a card, onto anything but a card, or by staff who
+        may not withdraw from cards. The facade then checks, against the locked row, that
+        this member of staff may spend from that card (its users, or
+        ``accounts.spend_from_any_account``)."""
+        if not source.is_card:
+            self.add_error("source", SOURCE_NOT_A_CARD)
+        elif not card:
+            self.add_error("source", CARD_MONEY_STAYS_ON_CARDS)
+        elif self.user is None or not self.user.has_perm("accounts.change_account"):
+            self.add_error("source", SOURCE_NEEDS_WITHDRAW)
 
     def account_fields(self) -> dict[str, Any]:
         """Keyword arguments for the new :class:`~accounts.models.Account`."""
@@ -303,7 +497,6 @@ class AccountCreateForm(CreditLimitMixin, forms.Form):
             "name",
             "code",
             "description",
-            "kind",
             "account_type",
             "currency",
             "credit_limit",
@@ -311,29 +504,38 @@ class AccountCreateForm(CreditLimitMixin, forms.Form):
             "end_date",
             "primary_user",
         ]
+        if not self.is_card():  # create_card() makes every card a liability itself
+            names.append("kind")
         # A blank code makes the model generate an unguessable one.
         return {name: self.cleaned_data[name] for name in names}
 
 
-class AccountEditForm(CreditLimitMixin, forms.ModelForm):
+class AccountEditForm(StorableTextMixin, CreditLimitMixin, forms.ModelForm):
     """The descriptive fields of an account; balances and status change only elsewhere."""
+
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=DESCRIPTION_LENGTH_MAX,
+    )
+    end_date = MomentField(required=False)
 
     class Meta:
         model = Account
         fields = ["name", "description", "account_type", "end_date"]
-        widgets = {
-            "description": forms.Textarea(attrs={"rows": 3}),
-            "end_date": DateTimeLocalInput(),
-        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial["credit_limit"] = self.instance.credit_limit
             self.initial["unlimited"] = self.instance.credit_limit is None
+        if self.instance.is_card:
+            self.fields["unlimited"].help_text = "Never for a customer card such as this one."
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        if self.instance.is_card and cleaned.get("unlimited"):
+            self.add_error("unlimited", CARD_NEEDS_LIMIT)
         cleaned["credit_limit"] = self.clean_credit_limit_pair(cleaned)
         end = cleaned.get("end_date")
         start = self.instance.start_date
@@ -362,26 +564,43 @@ class AccountEditForm(CreditLimitMixin, forms.ModelForm):
 # -- actions ---------------------------------------------------------------------------------
 
 
-class TopUpForm(forms.Form):
+#: The longest description of a top-up, withdrawal, refund or reversal typed in the dashboard.
+ACTION_DESCRIPTION_LENGTH_MAX = 255
+
+#: The refusal of a withdrawal into an account that is neither core nor a card.
+WITHDRAW_DESTINATIONS = (
+    "Money taken off a card can only be paid into a core account (the sales account unless "
+    "another is given) or onto another customer card."
+)
+
+
+class TopUpForm(DashboardForm):
     amount = amount_field()
-    description = forms.CharField(max_length=255, required=False)
+    description = forms.CharField(max_length=ACTION_DESCRIPTION_LENGTH_MAX, required=False)
 
 
-class WithdrawForm(forms.Form):
+class WithdrawForm(DashboardForm):
+    """A withdrawal from a card: into a core account (sales by default) or another card."""
+
     amount = amount_field()
     destination = AccountCodeField(
-        label="Pay into (account code)", initial=SALES_CODE, required=False
+        label="Pay into (account code)",
+        initial=SALES_CODE,
+        required=False,
     )
-    description = forms.CharField(max_length=255, required=False)
+    description = forms.CharField(max_length=ACTION_DESCRIPTION_LENGTH_MAX, required=False)
 
     def clean_destination(self) -> Account:
-        return self.cleaned_data.get("destination") or Account.objects.sales()
+        destination = self.cleaned_data.get("destination") or Account.objects.sales()
+        if not (destination.is_core() or destination.is_card):
+            raise forms.ValidationError(WITHDRAW_DESTINATIONS, code="not_core_or_card")
+        return destination
 
 
-class RefundForm(forms.Form):
+class RefundForm(DashboardForm):
     amount = amount_field()
-    description = forms.CharField(max_length=255, required=False)
+    description = forms.CharField(max_length=ACTION_DESCRIPTION_LENGTH_MAX, required=False)
 
 
-class ReverseForm(forms.Form):
-    description = forms.CharField(max_length=255, required=False)
+class ReverseForm(DashboardForm):
+    description = forms.CharField(max_length=ACTION_DESCRIPTION_LENGTH_MAX, required=False)

@@ -4,6 +4,11 @@ Every figure comes from :mod:`accounts.reports`, whose functions are a fixed num
 aggregate queries whatever the number of accounts; these views only arrange the results.
 Amounts in different currencies are never added together: each table has one column or one
 section per currency.
+
+Codes follow :func:`~accounts.dashboard.common.shown_code`: a card's code is masked on these
+pages for staff without ``accounts.view_card_code``, and in every CSV for everyone (a file
+outlives the page). Rows are ordered by the code as shown, so the order of the rows cannot
+tell what a masked code is either.
 """
 
 from __future__ import annotations
@@ -24,7 +29,15 @@ from accounts import reports
 from accounts.models import Account, Kind
 from accounts.money import Balance
 
-from .common import PAGE_SIZE, StaffPermissionRequiredMixin, csv_amount, csv_response
+from .common import (
+    PAGE_SIZE,
+    StaffPermissionRequiredMixin,
+    bad_filter_response,
+    csv_amount,
+    csv_response,
+    may_see_card_codes,
+    shown_code,
+)
 from .forms import AsOfForm, PeriodForm, TreeFilterForm
 
 #: The kinds on each side of the accounting equation, as the report prints it.
@@ -56,6 +69,8 @@ class ReportView(StaffPermissionRequiredMixin, TemplateResponseMixin, ContextMix
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         form = self.get_form()
+        if self.as_csv and form.is_bound and not form.is_valid():
+            return bad_filter_response(form)
         figures = self.compute(form)
         if self.as_csv:
             header, rows = self.csv_rows(figures)
@@ -69,6 +84,10 @@ class ReportView(StaffPermissionRequiredMixin, TemplateResponseMixin, ContextMix
 
     def compute(self, form: Any) -> dict[str, Any]:
         raise NotImplementedError
+
+    def full_codes(self) -> bool:
+        """Whether this response may show cards' codes in full: pages for holders only."""
+        return not self.as_csv and may_see_card_codes(self.request.user)
 
     def csv_rows(self, figures: dict[str, Any]) -> tuple[Sequence[str], Iterable[Sequence[Any]]]:
         raise NotImplementedError
@@ -88,12 +107,18 @@ class TrialBalanceView(ReportView):
         as_of = _as_of(form)
         trial = reports.trial_balance(as_of)
         equation = reports.accounting_equation(as_of)
+        full = self.full_codes()
+
+        def order(row: reports.TrialBalanceRow) -> tuple[str, str, int]:
+            return (row.account.kind, shown_code(row.account, full=full), row.account.pk)
+
         sections = []
         for currency in _currencies(trial.debits, trial.credits):
+            rows = [r for r in trial.rows if r.account.currency == currency]
             sections.append(
                 {
                     "currency": currency,
-                    "rows": [r for r in trial.rows if r.account.currency == currency],
+                    "rows": sorted(rows, key=order),
                     "debits": trial.debits[currency],
                     "credits": trial.credits[currency],
                     "balanced": trial.debits[currency] == trial.credits[currency],
@@ -125,7 +150,7 @@ class TrialBalanceView(ReportView):
         rows = [
             [
                 row.account.currency,
-                row.account.code,
+                row.account.display_code,
                 row.account.name,
                 row.account.kind,
                 csv_amount(row.debit, row.account.currency),
@@ -137,15 +162,18 @@ class TrialBalanceView(ReportView):
         return ["currency", "code", "name", "kind", "debit", "credit"], rows
 
 
-def tree_order(accounts: Iterable[Account]) -> list[Account]:
+def tree_order(accounts: Iterable[Account], *, full_codes: bool = True) -> list[Account]:
     """Put every account right after its parent, and siblings in order of code.
 
     ``tree_path`` holds one random token per level; the key replaces each token by the code
     of the account it names (when that account is in the list), keeping the token to tell
-    apart accounts that share a code prefix.
+    apart accounts that share a code prefix. Without ``full_codes``, cards are ordered by
+    their masked codes.
     """
     accounts = list(accounts)
-    code_of = {a.tree_path.rstrip("/").rsplit("/", 1)[-1]: a.code for a in accounts}
+    code_of = {
+        a.tree_path.rstrip("/").rsplit("/", 1)[-1]: shown_code(a, full=full_codes) for a in accounts
+    }
 
     def key(account: Account) -> tuple[tuple[str, str], ...]:
         tokens = [part for part in account.tree_path.split("/") if part]
@@ -163,14 +191,14 @@ class AccountTreeView(ReportView):
 
     def compute(self, form: Any) -> dict[str, Any]:
         accounts = Account.objects.with_balances().only(
-            "pk", "code", "name", "kind", "currency", "status", "tree_path", "parent"
+            "pk", "code", "is_card", "name", "kind", "currency", "status", "tree_path", "parent"
         )
         if form.is_bound and form.is_valid():
             if form.cleaned_data["kind"]:
                 accounts = accounts.filter(kind=form.cleaned_data["kind"])
             if form.cleaned_data["currency"]:
                 accounts = accounts.filter(currency=form.cleaned_data["currency"])
-        ordered = tree_order(accounts)
+        ordered = tree_order(accounts, full_codes=self.full_codes())
         # An account's parent is named by the second-to-last token of its path.
         parents = {a.tree_path.split("/")[-3] for a in ordered if a.depth > 0}
         for account in ordered:
@@ -182,7 +210,7 @@ class AccountTreeView(ReportView):
         rows = [
             [
                 account.depth,
-                account.code,
+                account.display_code,
                 account.name,
                 account.kind,
                 account.currency,

@@ -5,6 +5,13 @@ action is a POST (so Django's CSRF protection applies), moves money only through
 :mod:`accounts.facade`, and passes the member of staff as ``user`` so the transfer records who
 made it. Refusals come back as :class:`~accounts.exceptions.AccountException` and are shown
 with their message; nothing is written when one is raised.
+
+Money is loaded onto and taken off customer cards only (``Account.is_card``): the top-up and
+withdraw forms are offered on a card's page alone, and their views refuse any other account.
+A withdrawal pays into a core account or another card, never into a house account, so value
+cannot leave the customers' side of the books except as a sale, an expiry or a refund to the
+source. Reversals and refunds, which the facade trusts its caller with, need their own
+permissions (``accounts.reverse_transfer``, ``accounts.refund_transfer``).
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView, UpdateView
 
@@ -36,8 +44,10 @@ from . import charts
 from .common import (
     PAGE_SIZE,
     StaffPermissionRequiredMixin,
+    bad_filter_response,
     csv_amount,
     csv_response,
+    may_see_card_codes,
     record_action,
     report_form_errors,
 )
@@ -54,17 +64,30 @@ from .forms import (
     core_sibling,
     day_end,
     day_start,
+    is_storable_text,
 )
 
 #: Lines per page of an account's statement on its page.
 STATEMENT_PAGE_SIZE = 25
 #: What "expiring soon" means in the account list filter.
 EXPIRING_SOON_DAYS = 30
+#: The highest page number read from a URL; beyond it the last page is as far as anyone gets.
+PAGE_NUMBER_MAX = 1_000_000
+#: The longest text taken for a transfer reference in a URL (references are 19 characters;
+#: typed with spaces, a little more).
+REFERENCE_LENGTH_MAX = 64
+#: The session key naming the card whose full code its creator sees once, on its page.
+NEW_CARD_SESSION_KEY = "accounts_dashboard_new_card"
+#: The refusal of a top-up or withdrawal on an account that is not a card.
+NOT_A_CARD = (
+    "{account} is not a customer card: the dashboard loads money onto cards and takes it off "
+    "them, never house, core or placeholder accounts."
+)
 
 
 def _page_number(text: str | None) -> int:
     try:
-        return max(1, int(text or 1))
+        return min(max(1, int(text or 1)), PAGE_NUMBER_MAX)
     except ValueError:
         return 1
 
@@ -126,10 +149,17 @@ class AccountListView(StaffPermissionRequiredMixin, ListView):
         data = self.filter_form.cleaned_data
         text = data["q"].strip()
         if text:
+            # A full code finds its account for everyone. Part of a code finds house accounts,
+            # and cards only for staff who may see their codes: otherwise searching for
+            # "7", "7K", "7KQ"... would read a card's code a character at a time.
+            part_of_code = Q(code__icontains=text)
+            if not may_see_card_codes(self.request.user):
+                part_of_code &= Q(is_card=False)
             accounts = accounts.filter(
                 Q(name__icontains=text)
-                | Q(code__icontains=text)
+                | part_of_code
                 | Q(code=codes.normalise(text))
+                | Q(code__iexact=text)
                 | _user_lookups("primary_user", text)
             )
         if data["status"]:
@@ -175,17 +205,38 @@ class AccountDetailView(StaffPermissionRequiredMixin, DetailView):
             page=_page_number(self.request.GET.get("page")),
             page_size=STATEMENT_PAGE_SIZE,
         )
+        # The card's creator sees its code once, whatever their permissions: it is theirs to
+        # hand over. Afterwards only staff holding accounts.view_card_code see it in full.
+        session = getattr(self.request, "session", None)
+        just_created = (
+            account.is_card
+            and session is not None
+            and session.get(NEW_CARD_SESSION_KEY) == account.pk
+        )
+        if just_created:
+            del session[NEW_CARD_SESSION_KEY]  # type: ignore[union-attr]
+        children = list(account.children.order_by("code")[:PAGE_SIZE])
         context.update(
             balance=account.get_balance(),
             chart=charts.account_balance_chart(account),
             statement=statement,
             period_form=period,
             secondary_users=list(account.secondary_users.all()),
-            children=list(account.children.order_by("code")[:PAGE_SIZE]),
+            children=children,
+            full_code=not account.is_card or just_created or may_see_card_codes(self.request.user),
+            just_created=just_created,
+            moves_money=account.is_card and account.is_open() and not children,
             top_up_form=TopUpForm(),
             withdraw_form=WithdrawForm(),
         )
         return context
+
+    def render_to_response(self, context: dict[str, Any], **kwargs: Any) -> HttpResponse:
+        response = super().render_to_response(context, **kwargs)
+        if self.object.is_card and context["full_code"]:
+            # A page holding a card's code is kept out of every cache, the browser's included.
+            add_never_cache_headers(response)
+        return response
 
 
 class AccountStatementCsvView(StaffPermissionRequiredMixin, View):
@@ -196,7 +247,11 @@ class AccountStatementCsvView(StaffPermissionRequiredMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponseBase:
         account = get_object_or_404(Account, pk=pk)
         period = PeriodForm(request.GET or None)
-        start, end = period.bounds() if period.is_valid() else (None, None)
+        if period.is_bound and not period.is_valid():
+            # A download cannot show a form error, and a statement for another period than
+            # the one asked for would be a wrong file.
+            return bad_filter_response(period)
+        start, end = period.bounds() if period.is_bound else (None, None)
         currency = account.currency
 
         def rows() -> Iterator[list[Any]]:
@@ -223,7 +278,12 @@ class AccountStatementCsvView(StaffPermissionRequiredMixin, View):
                     return
                 page += 1
 
-        name = _safe_filename(account.code, str(account.pk))
+        # A file name outlives the download (history, shared folders): never a card's code.
+        name = (
+            f"card-{account.pk}"
+            if account.is_card
+            else _safe_filename(account.code, str(account.pk))
+        )
         return csv_response(
             f"statement-{name}.csv",
             ["date", "reference", "kind", "description", "amount", "balance", "currency"],
@@ -239,6 +299,11 @@ class AccountCreateView(StaffPermissionRequiredMixin, FormView):
     form_class = AccountCreateForm
     extra_context = {"title": "New account"}
 
+    def get_form_kwargs(self) -> dict[str, Any]:
+        kwargs = super().get_form_kwargs()
+        kwargs["user"] = self.request.user
+        return kwargs
+
     def form_valid(self, form: AccountCreateForm) -> HttpResponse:
         data = form.cleaned_data
         amount = data["amount"]
@@ -246,10 +311,12 @@ class AccountCreateView(StaffPermissionRequiredMixin, FormView):
         # create_account() gives its ``description`` to the load, so the account's own is set
         # in the same transaction, right after.
         account_description = fields.pop("description")
+        create = facade.create_card if form.is_card() else facade.create_account
         try:
             with transaction.atomic():
-                # If the load is refused, the new account is rolled back with it.
-                account = facade.create_account(
+                # If the load is refused, the new account is rolled back with it. The member
+                # of staff is the load's user: loading from a card is spending from it.
+                account = create(
                     amount=amount,
                     source=data["source"] if amount is not None else None,
                     user=self.request.user,
@@ -265,11 +332,15 @@ class AccountCreateView(StaffPermissionRequiredMixin, FormView):
         except IntegrityError:
             form.add_error("code", "Another account took this code meanwhile; try again.")
             return self.form_invalid(form)
-        done = f"Created account {account}"
+        # str(account) masks a card's code: the message, the log line and the admin's history
+        # never hold it.
+        done = f"Created {'card' if account.is_card else 'account'} {account}"
         if amount is not None:
             done += f" with an opening balance of {_money(amount, account.currency)}"
         record_action(self.request, account, f"{done} (dashboard).", added=True)
         messages.success(self.request, f"{done}.")
+        if account.is_card:
+            self.request.session[NEW_CARD_SESSION_KEY] = account.pk
         return redirect("accounts_dashboard:account_detail", pk=account.pk)
 
 
@@ -289,14 +360,18 @@ class AccountEditView(StaffPermissionRequiredMixin, UpdateView):
 
     def form_valid(self, form: AccountEditForm) -> HttpResponse:  # type: ignore[override]
         fields = ["name", "description", "account_type", "end_date", "credit_limit"]
-        with transaction.atomic():
-            # Lock the row so no posting moves the balance between this check and the save.
-            locked = Account.objects.select_for_update().get(pk=self.object.pk)
-            acceptable = form.check_credit_limit(locked.balance, locked.currency)
-            if acceptable:
-                account = form.save(commit=False)
-                account.credit_limit = form.cleaned_data["credit_limit"]
-                account.save(update_fields=[*fields, "updated_at"])
+        try:
+            with transaction.atomic():
+                # Lock the row so no posting moves the balance between this check and the save.
+                locked = Account.objects.select_for_update().get(pk=self.object.pk)
+                acceptable = form.check_credit_limit(locked.balance, locked.currency)
+                if acceptable:
+                    account = form.save(commit=False)
+                    account.credit_limit = form.cleaned_data["credit_limit"]
+                    account.save(update_fields=[*fields, "updated_at"])
+        except AccountException as exc:  # the model's own checks, such as a card's limit
+            form.add_error(None, exc.message)
+            acceptable = False
         if not acceptable:
             return self.form_invalid(form)
         changed = [name for name in fields if name in form.changed_data]
@@ -314,11 +389,15 @@ class AccountActionView(StaffPermissionRequiredMixin, View):
     permission_required = "accounts.change_account"
     http_method_names = ["post"]
     form_class: type[forms.Form] | None = None
+    #: Whether the action moves money, which the dashboard does on customer cards only.
+    cards_only = False
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         account = get_object_or_404(Account, pk=pk)
         form = self.form_class(request.POST) if self.form_class is not None else None
-        if form is not None and not form.is_valid():
+        if self.cards_only and not account.is_card:
+            messages.error(request, NOT_A_CARD.format(account=account))
+        elif form is not None and not form.is_valid():
             report_form_errors(request, form)
         else:
             try:
@@ -334,7 +413,10 @@ class AccountActionView(StaffPermissionRequiredMixin, View):
 
 
 class AccountTopUpView(AccountActionView):
+    """Load money onto a card from the core source account of its currency."""
+
     form_class = TopUpForm
+    cards_only = True
 
     def act(self, account: Account, form: TopUpForm) -> str:
         amount = form.cleaned_data["amount"]
@@ -355,10 +437,12 @@ class AccountWithdrawView(AccountActionView):
 
     The member of staff is the ``user`` of the transfer, so the facade's one authorisation rule
     applies: an account with users can only be spent from by one of them or by someone holding
-    ``accounts.spend_from_any_account``.
+    ``accounts.spend_from_any_account``. Only cards are withdrawn from, and only into a core
+    account or another card (:class:`~accounts.dashboard.forms.WithdrawForm`).
     """
 
     form_class = WithdrawForm
+    cards_only = True
 
     def act(self, account: Account, form: WithdrawForm) -> str:
         amount = form.cleaned_data["amount"]
@@ -451,6 +535,8 @@ class TransferListView(StaffPermissionRequiredMixin, ListView):
 
 
 def _get_transfer(reference: str) -> Transfer:
+    if len(reference) > REFERENCE_LENGTH_MAX or not is_storable_text(reference):
+        raise Http404("No transfer has this reference.")
     related = Transfer.objects.select_related("source", "destination", "parent", "user")
     try:
         return related.get(reference=codes.normalise(reference))
@@ -495,9 +581,13 @@ class TransferDetailView(StaffPermissionRequiredMixin, DetailView):
 
 
 class TransferActionView(StaffPermissionRequiredMixin, View):
-    """A POST that corrects one transfer, then returns to its page with a message."""
+    """A POST that corrects one transfer, then returns to its page with a message.
 
-    permission_required = "accounts.add_transfer"
+    The facade trusts its caller with corrections (a reversal needs no authorisation on the
+    account it takes money back from), so each has its own permission here.
+    """
+
+    permission_required: Any = None  # each correction names its own
     http_method_names = ["post"]
     form_class: type[forms.Form] = ReverseForm
 
@@ -520,6 +610,7 @@ class TransferActionView(StaffPermissionRequiredMixin, View):
 
 
 class TransferReverseView(TransferActionView):
+    permission_required = "accounts.reverse_transfer"
     form_class = ReverseForm
 
     def act(self, original: Transfer, form: ReverseForm) -> str:
@@ -532,6 +623,7 @@ class TransferReverseView(TransferActionView):
 
 
 class TransferRefundView(TransferActionView):
+    permission_required = "accounts.refund_transfer"
     form_class = RefundForm
 
     def act(self, original: Transfer, form: RefundForm) -> str:

@@ -1,7 +1,8 @@
-"""Template helpers for pages that show money: ``{% load accounts_tags %}``.
+"""Template helpers for pages that show money and accounts: ``{% load accounts_tags %}``.
 
 Amounts are shown with exactly the decimal places their currency uses (two for GBP, none for
-JPY), never through ``floatformat``, which goes through binary floating point.
+JPY), never through ``floatformat``, which goes through binary floating point. A card's code is
+shown masked unless the page says its reader may see it (``shown_code``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,18 @@ def money(amount: Any, currency: str | None = None) -> str:
     if not amount.is_finite():
         return str(amount)
     return format_amount(amount, currency or conf.default_currency())
+
+
+@register.filter
+def shown_code(account: Any, full: Any = False) -> str:
+    """An account's code for a page: ``{{ account|shown_code:can.view_card_code }}``.
+
+    A customer card's code is its bearer secret: in full only when ``full`` is true, otherwise
+    masked (``****-****-****-PB3N``). Other accounts' codes are shown as they are.
+    """
+    if full or not getattr(account, "is_card", False):
+        return str(getattr(account, "code", ""))
+    return str(account.display_code)
 
 
 @register.simple_tag(takes_context=True)

@@ -3,11 +3,13 @@
 Three parts, each in its own database transaction and each skipped when it is already there,
 so loading twice adds nothing:
 
-* **users**: ``admin`` (superuser), ``staff`` (the dashboard's permissions), ``api`` (may use
-  the JSON API) and a few customers who own accounts but cannot log in;
-* **shop**: the three core accounts, gift cards (some expiring within days, some expired,
-  some partly or fully spent, one refunded, one reversed, one frozen, one closed) and a B2B
-  customer buying on a credit line;
+* **users**: ``admin`` (superuser), ``staff`` (a shop manager: the whole dashboard), ``clerk``
+  (a shop assistant: sells and tops up cards, refunds, never sees a card's full code), ``api``
+  (a till on the JSON API) and a few customers who own accounts but cannot log in;
+* **shop**: the three core accounts, gift cards (designated customer cards, made by
+  ``facade.create_card``: some expiring within days, some expired, some partly or fully spent,
+  one refunded, one reversed, one frozen, one closed) and a B2B customer buying on a credit
+  line (a house account with a credit limit, not a card: the shop posts its orders);
 * **house**: a shared house's general ledger, an account tree with a month of rent and bills.
 
 Amounts, codes and the shape of the data come from a fixed random seed, so every run builds the
@@ -65,9 +67,24 @@ CUSTOMERS = ("alice", "bharat", "chen", CREDIT_LINE_BUYER)
 #: Demo logins: username, password, what they are for.
 LOGINS = (
     ("admin", "admin", "superuser: the admin, the dashboard and everything else"),
-    ("staff", "staff", "staff with the dashboard's permissions (no deleting)"),
-    ("api", "api", "may call the gift-card JSON API (accounts.use_api)"),
+    ("staff", "staff", "shop manager: the whole dashboard, cards' codes, corrections"),
+    ("clerk", "clerk", "shop assistant: sells, tops up and refunds cards; sees codes masked"),
+    ("api", "api", "a till on the JSON API: its own refunds and reversals"),
 )
+#: What the ``clerk`` login may do: sell cards (loaded from the till), top up and take
+#: payments from cards, refund, and read accounts and transfers. Not: see a card's full code
+#: (except once, on the page of a card they just made), reverse, spend from customers' own
+#: cards, or read the reports.
+CLERK_PERMISSIONS = (
+    "view_account",
+    "add_account",
+    "change_account",
+    "view_transfer",
+    "refund_transfer",
+)
+#: What the ``api`` login (a till) may do: use the API, and correct the transfers it made
+#: itself; correcting other tills' transfers (``correct_any_transfer``) is left to staff.
+TILL_PERMISSIONS = ("use_api", "reverse_transfer", "refund_transfer")
 
 HOUSE = "12 Elm Road, a shared house of four"
 HOUSEMATES = ("Ana", "Ben", "Chloe", "Dev")
@@ -114,12 +131,27 @@ def load() -> Result:
 
 
 def staff_permissions() -> list[Permission]:
-    """What the ``staff`` login may do: everything in the app except deleting and the API."""
+    """What the ``staff`` login may do: everything in the app but deleting, the API and its keys.
+
+    That includes the dashboard's whole table: seeing cards' codes (``view_card_code``),
+    reversing and refunding, spending from customers' cards on their behalf. API keys are the
+    admin's: a key acts as its user, so making one for someone else is acting as them.
+    """
     return list(
         Permission.objects.filter(content_type__app_label="accounts")
         .exclude(codename__startswith="delete_")
         .exclude(codename="use_api")
+        .exclude(content_type__model="apikey")
     )
+
+
+def _permissions(codenames: tuple[str, ...]) -> list[Permission]:
+    found = list(
+        Permission.objects.filter(content_type__app_label="accounts", codename__in=codenames)
+    )
+    if len(found) != len(codenames):
+        raise LookupError(f"Missing permissions among {', '.join(codenames)}; run migrate.")
+    return found
 
 
 def _user(username: str, password: str | None, **flags: bool) -> tuple[object, bool]:
@@ -143,17 +175,15 @@ def load_users() -> bool:
     with transaction.atomic():
         for username, password, _ in LOGINS:
             flags = {
-                "is_staff": username in ("admin", "staff"),
+                "is_staff": username in ("admin", "staff", "clerk"),
                 "is_superuser": username == "admin",
             }
             user, created = _user(username, password, **flags)
             made.append(created)
-        staff = get_user_model().objects.get(username="staff")
-        staff.user_permissions.add(*staff_permissions())
-        api = get_user_model().objects.get(username="api")
-        api.user_permissions.add(
-            Permission.objects.get(content_type__app_label="accounts", codename="use_api")
-        )
+        users = get_user_model().objects
+        users.get(username="staff").user_permissions.add(*staff_permissions())
+        users.get(username="clerk").user_permissions.add(*_permissions(CLERK_PERMISSIONS))
+        users.get(username="api").user_permissions.add(*_permissions(TILL_PERMISSIONS))
         for username in CUSTOMERS:
             made.append(_user(username, None)[1])
     return any(made)
@@ -320,14 +350,14 @@ def _build_shop(cards: list[CardPlan], credit: CreditLinePlan, now: datetime.dat
     accounts: dict[int, Account] = {}
     for plan in cards:
         # Expired cards start with an end date ahead, so their history can be posted; it is
-        # moved into the past below, once their loads and spending are on the books.
-        accounts[plan.index] = Account.objects.create(
+        # moved into the past below, once their loads and spending are on the books. Each is
+        # a designated card (a liability with a credit limit of 0), loaded below with a
+        # back-dated sale.
+        accounts[plan.index] = facade.create_card(
             code=plan.code,
             name=f"Gift card {plan.number}",
             description=_card_description(plan),
             account_type=gift_cards,
-            kind=Kind.LIABILITY,
-            credit_limit=Decimal("0.00"),
             end_date=tomorrow if plan.expired else plan.end_date,
             primary_user=users.get(plan.owner) if plan.owner else None,
         )
@@ -424,6 +454,7 @@ def sample_card() -> Account | None:
     return (
         Account.objects.active(now)
         .filter(
+            is_card=True,
             account_type__code="gift-cards",
             balance__gt=0,
             end_date__gt=now + datetime.timedelta(days=30),

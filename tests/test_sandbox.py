@@ -200,11 +200,12 @@ class TestWhatTheDemoCreates(TestCase):
         ):
             assert not clerk.has_perm(f"accounts.{permission}")
 
-    def test_the_till_may_correct_its_own_transfers_through_the_api_and_no_others(self):
+    def test_the_till_holds_the_till_role_only(self):
+        """use_api lets it correct its own transfers; others' need correct_any_transfer."""
         till = get_user_model().objects.get(username="api")
-        assert till.has_perm("accounts.reverse_transfer")
-        assert till.has_perm("accounts.refund_transfer")
+        assert till.has_perm("accounts.use_api")
         assert not till.has_perm("accounts.correct_any_transfer")
+        assert not till.has_perm("accounts.reverse_transfer")
         assert not till.has_perm("accounts.view_card_code")
 
     def test_the_books_verify_after_loading(self):
@@ -309,3 +310,17 @@ def test_demo_codes_are_not_drawn_from_the_secure_generator():
 
     assert loader._code(random.Random(1)) == loader._code(random.Random(1))
     assert codes.generate() != codes.generate()
+
+
+def test_every_link_the_command_prints_answers_200(settings, client, output):
+    """What `make sandbox` prints is what a new user clicks first (logged in as admin)."""
+    import re
+
+    settings.ROOT_URLCONF = "sandbox.sandbox.urls"
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [REPO / "sandbox" / "templates"]}]
+    paths = re.findall(r"http://127\.0\.0\.1:8000(/\S*)", output)
+    assert len(paths) >= 4
+    client.login(username="admin", password="admin")
+    for path in paths:
+        response = client.get(path, follow=True)
+        assert response.status_code == 200, path

@@ -32,7 +32,7 @@ from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.utils import timezone
 
-from accounts import codes, facade
+from accounts import codes, facade, roles
 from accounts.facade import Credit, Debit
 from accounts.models import Account, AccountType, Kind, Transfer
 
@@ -82,9 +82,9 @@ CLERK_PERMISSIONS = (
     "view_transfer",
     "refund_transfer",
 )
-#: What the ``api`` login (a till) may do: use the API, and correct the transfers it made
-#: itself; correcting other tills' transfers (``correct_any_transfer``) is left to staff.
-TILL_PERMISSIONS = ("use_api", "reverse_transfer", "refund_transfer")
+#: What the ``api`` login (a till) may do: the till role's ``use_api``, which lets it correct the
+#: transfers it made itself; other tills' transfers need ``correct_any_transfer``, left to staff.
+TILL_PERMISSIONS = roles.TILL.permissions
 
 HOUSE = "12 Elm Road, a shared house of four"
 HOUSEMATES = ("Ana", "Ben", "Chloe", "Dev")

@@ -49,7 +49,9 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"The sandbox is at {url}"))
         for username, password, purpose in loader.LOGINS:
             self.stdout.write(f"  {username + ' / ' + password:<16}{purpose}")
-        self.stdout.write(f"  admin: {url}admin/   dashboard: {url}dashboard/   API: {url}api/v1/openapi.json")
+        self.stdout.write(
+            f"  admin: {url}admin/   dashboard: {url}dashboard/   API: {url}api/v1/openapi.json"
+        )
         card = loader.sample_card()
         if card is not None:
             self.stdout.write(

@@ -22,8 +22,12 @@ LINT_PATHS := $(wildcard accounts tests sandbox bench docs/conf.py setup.py)
 DB_EXTRA := $(if $(filter postgres%,$(DATABASE_URL)),postgres,$(if $(filter mysql%,$(DATABASE_URL)),mysql))
 EXTRAS := test$(comma)browser$(if $(DB_EXTRA),$(comma)$(DB_EXTRA))
 
+# The sandbox needs only the demo's own extra and the database driver, not the test tools.
+SANDBOX_EXTRAS := sandbox$(if $(DB_EXTRA),$(comma)$(DB_EXTRA))
+
 # One stamp per set of extras: repeated runs skip pip, a changed setup.py re-installs.
 STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
+SANDBOX_STAMP := $(VENV)/.installed-$(subst $(comma),-,$(SANDBOX_EXTRAS))
 PACKAGING := setup.py pyproject.toml
 
 .DEFAULT_GOAL := help
@@ -45,6 +49,10 @@ $(STAMP): $(PACKAGING) | $(BIN)/python
 	$(BIN)/python -m pip install -e ".[$(EXTRAS)]"
 	@touch $@
 
+$(SANDBOX_STAMP): $(PACKAGING) | $(BIN)/python
+	$(BIN)/python -m pip install -e ".[$(SANDBOX_EXTRAS)]"
+	@touch $@
+
 $(VENV)/.installed-lint: $(PACKAGING) | $(STAMP)
 	$(BIN)/python -m pip install -e ".[lint]"
 	@touch $@
@@ -60,7 +68,7 @@ install: $(STAMP) ## Create the virtualenv if missing; install the package with 
 test: $(STAMP) ## Run the test suite on the database DATABASE_URL names (SQLite when unset)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-sandbox: $(STAMP) ## Migrate the demo site, load demo data (once) and serve it on 127.0.0.1:8000
+sandbox: $(SANDBOX_STAMP) ## Migrate the demo site, load demo data (once) and serve it on 127.0.0.1:8000
 	$(BIN)/python sandbox/manage.py migrate --noinput
 	$(BIN)/python sandbox/manage.py load_demo_data
 	$(BIN)/python sandbox/manage.py runserver 127.0.0.1:8000

@@ -58,6 +58,8 @@ setup(
             "schemathesis>=4.0",
             "hypothesis>=6.130",
         ],
+        # What `make sandbox` installs: the demo site reads DATABASE_URL and mounts the API.
+        "sandbox": ["dj-database-url>=2.1", "django-ninja>=1.3"],
         "lint": [
             "ruff>=0.5",
             "mypy>=1.10",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
+from importlib.util import find_spec
 
 import pytest
 from django.db import connection
@@ -26,6 +28,31 @@ if connection.vendor != "postgresql":
     collect_ignore.append("test_deploy_roles.py")
 if connection.vendor != "mysql":
     collect_ignore.append("test_deploy_roles_mariadb.py")
+
+
+# -- the browser tests -----------------------------------------------------------------------
+
+#: Where Debian's ``chromium`` package installs the browser; ``BROWSER_TESTS_CHROMIUM`` may name
+#: another Chromium binary.
+CHROMIUM_PATH = os.environ.get("BROWSER_TESTS_CHROMIUM") or "/usr/bin/chromium"
+#: Set to 1 (as ``.ci/run`` does) to make a missing browser a failure instead of a skip.
+REQUIRE_BROWSER = os.environ.get("ACCOUNTS_REQUIRE_BROWSER") == "1"
+
+
+def browser_missing() -> str | None:
+    """Why the browser tests cannot run here, or None when they can."""
+    if find_spec("playwright") is None:
+        return "Playwright's Python package is not installed (pip install -e '.[browser]')"
+    if not os.path.exists(CHROMIUM_PATH):
+        return f"no Chromium at {CHROMIUM_PATH} (apt-get install chromium)"
+    return None
+
+
+# On a developer's machine without a browser, `make test` passes with the browser tests left
+# out and one test skipped that says why (tests/test_browser_available.py); CI sets
+# ACCOUNTS_REQUIRE_BROWSER=1, and then a missing browser fails the run.
+if browser_missing() and not REQUIRE_BROWSER:
+    collect_ignore.append("browser")
 
 
 @pytest.fixture

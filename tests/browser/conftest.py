@@ -1,9 +1,12 @@
 """Fixtures of the browser tests: Debian's Chromium driven by Playwright against a live server.
 
 The browser is the system's Chromium (Debian package ``chromium``), never one downloaded by
-``playwright install``: the tests run without network access beyond loopback. When it is
-missing the tests fail with a message saying which package to install; they never skip, so a
-CI run without a browser cannot pass by accident.
+``playwright install``: the tests run without network access beyond loopback. When it (or
+Playwright's Python package) is missing, ``tests/conftest.py`` leaves this directory out and
+``tests/test_browser_available.py`` is skipped with the reason, so ``make test`` passes on a
+developer's machine without a browser. With ``ACCOUNTS_REQUIRE_BROWSER=1``, which ``.ci/run``
+sets, the tests run anyway and fail saying which package to install, so a CI run without a
+browser cannot pass by accident.
 
 Playwright's synchronous API keeps an asyncio event loop running on the main thread while it is
 started, and Django refuses ORM calls from a thread with a running loop. The tests set up data
@@ -39,11 +42,9 @@ from playwright.sync_api import (
 
 from accounts.dashboard.common import DASHBOARD_PERMISSIONS
 
+from ..conftest import CHROMIUM_PATH
 from ..factories import StaffFactory, UserFactory
 
-#: Where Debian's ``chromium`` package installs the browser; ``BROWSER_TESTS_CHROMIUM`` may name
-#: another Chromium binary.
-CHROMIUM_PATH = os.environ.get("BROWSER_TESTS_CHROMIUM") or "/usr/bin/chromium"
 #: Switches for a headless browser in a container without network beyond loopback: no sandbox
 #: (containers lack the namespaces it needs), no GPU, and none of the background requests
 #: Chromium makes to Google's servers (QUIC probes, component updates, sync, first-run pages).

@@ -32,7 +32,7 @@ from mptt.models import MPTTModel, TreeForeignKey
 
 from . import codes, conf, exceptions
 from .compat import check_constraint
-from .money import DECIMAL_PLACES, MAX_DIGITS, Balance
+from .money import DECIMAL_PLACES, MAX_DIGITS, Balance, format_amount
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -466,9 +466,9 @@ class Account(models.Model):
                 )
                 % {
                     "account": self,
-                    "limit": limit,
-                    "balance": self.balance,
-                    "least": max(-self.balance, 0),
+                    "limit": limit,  # as the caller gave it
+                    "balance": format_amount(self.balance, self.currency),
+                    "least": format_amount(max(-self.balance, Decimal(0)), self.currency),
                 }
             )
         if self.is_card and (

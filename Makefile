@@ -10,12 +10,14 @@ PYTHON ?= python3
 VENV ?= .venv
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+# Languages the app ships catalogues for (accounts/locale/<language>/LC_MESSAGES/django.po).
+LOCALES ?= de fr
 DATABASE_URL ?=
 export DATABASE_URL
 
 BIN := $(VENV)/bin
 comma := ,
-LINT_PATHS := $(wildcard accounts tests sandbox bench docs/conf.py setup.py)
+LINT_PATHS := $(wildcard accounts tests sandbox bench scripts docs/conf.py setup.py)
 
 # The database driver extra follows DATABASE_URL's scheme. The browser extra (Playwright's Python
 # package) is always there: the browser tests run in every `make test`, with Debian's chromium.
@@ -31,7 +33,8 @@ SANDBOX_STAMP := $(VENV)/.installed-$(subst $(comma),-,$(SANDBOX_EXTRAS))
 PACKAGING := setup.py pyproject.toml
 
 .DEFAULT_GOAL := help
-.PHONY: help venv install test sandbox lint mypy migrations-check docs bench clean
+.PHONY: help venv install test sandbox lint mypy migrations-check messages messages-check docs \
+	bench clean
 
 help: ## List the targets
 	@echo "Usage: make TARGET [DATABASE_URL=...] [PYTEST_ARGS=...]"
@@ -82,6 +85,17 @@ mypy: $(VENV)/.installed-lint ## Type-check the accounts package (django-stubs, 
 
 migrations-check: $(STAMP) ## Fail if the models have changes that no migration records
 	DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH=. $(BIN)/django-admin makemigrations --check --dry-run
+
+# makemessages and compilemessages need no project: they run in accounts/ on its own files.
+messages: $(STAMP) ## Update the de and fr catalogues (LOCALES) from the code; compile them (GNU gettext)
+	mkdir -p accounts/locale
+	cd accounts && DJANGO_SETTINGS_MODULE= $(abspath $(BIN))/django-admin makemessages \
+		--no-obsolete $(addprefix --locale ,$(LOCALES))
+	cd accounts && DJANGO_SETTINGS_MODULE= $(abspath $(BIN))/django-admin compilemessages \
+		$(addprefix --locale ,$(LOCALES))
+
+messages-check: $(STAMP) ## Fail if a string is missing, untranslated or fuzzy in a catalogue (GNU gettext)
+	$(BIN)/python scripts/check_messages.py $(LOCALES)
 
 docs: $(VENV)/.installed-docs ## Build the HTML docs into docs/_build/html, warnings as errors
 	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html

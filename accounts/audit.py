@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext
 
 from . import exceptions
 from .models import Account, AuditAction, AuditEntry, Surface, Transaction, Transfer
@@ -28,7 +29,9 @@ def check_surface(surface: Any) -> str:
     """Return ``surface`` if it names a :class:`~accounts.models.Surface`, else refuse it."""
     if surface not in Surface.values:
         raise exceptions.InvalidSurface(
-            f"Unknown surface {surface!r}; use one of {', '.join(Surface.values)}."
+            # Translators: surfaces lists the identifiers code, dashboard, api, admin, command.
+            gettext("Unknown surface %(surface)s; use one of %(surfaces)s.")
+            % {"surface": repr(surface), "surfaces": ", ".join(Surface.values)}
         )
     return str(surface)
 

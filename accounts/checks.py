@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import checks
+from django.utils.translation import gettext
 
 from . import conf, money
 
@@ -18,7 +19,8 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
         if not isinstance(value, str) or not value.strip():
             errors.append(
                 checks.Error(
-                    f"{name} must be a non-empty string, not {value!r}.",
+                    gettext("%(setting)s must be a non-empty string, not %(value)s.")
+                    % {"setting": name, "value": repr(value)},
                     id="accounts.E001",
                 )
             )
@@ -35,8 +37,9 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
         ):
             errors.append(
                 checks.Error(
-                    f"{name} must be None or a non-negative Decimal, not {value!r}.",
-                    hint="Write it as Decimal('10.00'); floats are not exact.",
+                    gettext("%(setting)s must be None or a non-negative Decimal, not %(value)s.")
+                    % {"setting": name, "value": repr(value)},
+                    hint=gettext("Write it as Decimal('10.00'); floats are not exact."),
                     id="accounts.E002",
                 )
             )
@@ -47,7 +50,11 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     if low is not None and high is not None and low > high:
         errors.append(
             checks.Error(
-                f"ACCOUNTS_MIN_INITIAL_VALUE ({low}) is above ACCOUNTS_MAX_INITIAL_VALUE ({high}).",
+                gettext(
+                    "ACCOUNTS_MIN_INITIAL_VALUE (%(low)s) is above ACCOUNTS_MAX_INITIAL_VALUE "
+                    "(%(high)s)."
+                )
+                % {"low": low, "high": high},
                 id="accounts.E003",
             )
         )
@@ -55,7 +62,10 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     if not money.is_valid_currency(currency):
         errors.append(
             checks.Error(
-                f"ACCOUNTS_DEFAULT_CURRENCY must be an ISO 4217 code like 'GBP', not {currency!r}.",
+                gettext(
+                    "ACCOUNTS_DEFAULT_CURRENCY must be an ISO 4217 code like 'GBP', not %(value)s."
+                )
+                % {"value": repr(currency)},
                 id="accounts.E004",
             )
         )
@@ -64,8 +74,11 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
             if getattr(settings, alias) != getattr(settings, name):
                 errors.append(
                     checks.Warning(
-                        f"Both {name} and its old name {alias} are set, to different values; "
-                        f"{name} is used.",
+                        gettext(
+                            "Both %(setting)s and its old name %(alias)s are set, to different "
+                            "values; %(setting)s is used."
+                        )
+                        % {"setting": name, "alias": alias},
                         id="accounts.W001",
                     )
                 )

@@ -29,6 +29,7 @@ from django.db import DatabaseError, OperationalError, connections, router, tran
 from django.db.models import F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from . import audit, codes, conf, exceptions, money, statements
 from .models import (
@@ -59,6 +60,14 @@ POSTING_DATE_MIN = datetime.datetime(1900, 1, 1, tzinfo=datetime.timezone.utc)
 #: Longest ``merchant_reference`` (the column's length) and ``description`` a posting takes.
 MERCHANT_REFERENCE_LENGTH_MAX = 128
 DESCRIPTION_LENGTH_MAX = 2000
+
+# Names of the texts a refusal may quote, in the middle of a sentence ("The %(field)s may hold
+# ..."), translated when the refusal is made.
+_MERCHANT_REFERENCE = gettext_lazy("merchant reference")
+_DESCRIPTION = gettext_lazy("description")
+_REASON = gettext_lazy("reason")
+_NAME = gettext_lazy("name")
+_ACCOUNT_DESCRIPTION = gettext_lazy("account description")
 
 __all__ = [
     "Credit",
@@ -102,64 +111,102 @@ def validate_amount(amount: Any) -> Decimal:
     """Return ``amount`` as a Decimal or raise the precise :class:`InvalidAmount` subclass."""
     if isinstance(amount, bool) or not isinstance(amount, (Decimal, int)):
         raise exceptions.AmountNotDecimal(
-            f"Amounts must be Decimal, not {type(amount).__name__} ({amount!r})."
+            gettext("Amounts must be Decimal, not %(type)s (%(value)s).")
+            % {"type": type(amount).__name__, "value": repr(amount)}
         )
     amount = Decimal(amount)
     if not amount.is_finite():
-        raise exceptions.AmountNotFinite(f"Amount {amount} is not a finite number.")
+        raise exceptions.AmountNotFinite(
+            gettext("Amount %(amount)s is not a finite number.") % {"amount": amount}
+        )
     if amount <= 0:
-        raise exceptions.AmountNotPositive(f"Amount {amount} must be greater than zero.")
+        raise exceptions.AmountNotPositive(
+            gettext("Amount %(amount)s must be greater than zero.") % {"amount": amount}
+        )
     if money.places(amount) > money.DECIMAL_PLACES:
-        raise exceptions.AmountTooPrecise(f"Amount {amount} has too many decimal places.")
+        raise exceptions.AmountTooPrecise(
+            gettext("Amount %(amount)s has too many decimal places.") % {"amount": amount}
+        )
     if amount > MAX_AMOUNT:
-        raise exceptions.AmountTooLarge(f"Amount {amount} does not fit the ledger's columns.")
+        raise exceptions.AmountTooLarge(
+            gettext("Amount %(amount)s does not fit the ledger's columns.") % {"amount": amount}
+        )
     return amount
 
 
-def _check_text(name: str, value: Any, length_max: int) -> None:
-    """Refuse text a database would reject (``DataError``) or silently change."""
+def _check_text(field: Any, value: Any, length_max: int) -> None:
+    """Refuse text a database would reject (``DataError``) or silently change.
+
+    ``field`` names the text in the refusal: one of the lazily translated names above.
+    """
     if value is None:
         return
     if not isinstance(value, str):
-        raise exceptions.InvalidText(f"The {name} must be text, not {type(value).__name__}.")
+        raise exceptions.InvalidText(
+            # Translators: field is a text's name, such as "description" or "reason".
+            gettext("The %(field)s must be text, not %(type)s.")
+            % {"field": field, "type": type(value).__name__}
+        )
     if len(value) > length_max:
         raise exceptions.TextTooLong(
-            f"The {name} may hold at most {length_max} characters; this one has {len(value)}."
+            ngettext(
+                "The %(field)s may hold at most %(limit)d character; this one has %(length)d.",
+                "The %(field)s may hold at most %(limit)d characters; this one has %(length)d.",
+                length_max,
+            )
+            % {"field": field, "limit": length_max, "length": len(value)}
         )
     if "\x00" in value:
-        raise exceptions.TextNotStorable(f"The {name} may not contain NUL characters.")
+        raise exceptions.TextNotStorable(
+            gettext("The %(field)s may not contain NUL characters.") % {"field": field}
+        )
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate such as "\ud800"
-        raise exceptions.TextNotStorable(f"The {name} is not valid Unicode text.") from None
+        raise exceptions.TextNotStorable(
+            gettext("The %(field)s is not valid Unicode text.") % {"field": field}
+        ) from None
 
 
 def _check_texts(merchant_reference: Any, description: Any) -> None:
-    _check_text("merchant reference", merchant_reference, MERCHANT_REFERENCE_LENGTH_MAX)
-    _check_text("description", description, DESCRIPTION_LENGTH_MAX)
+    _check_text(_MERCHANT_REFERENCE, merchant_reference, MERCHANT_REFERENCE_LENGTH_MAX)
+    _check_text(_DESCRIPTION, description, DESCRIPTION_LENGTH_MAX)
 
 
 def _check_act(reason: Any, surface: Any) -> str:
     """Check what the audit trail keeps of an act; return the surface."""
-    _check_text("reason", reason, audit.REASON_LENGTH_MAX)
+    _check_text(_REASON, reason, audit.REASON_LENGTH_MAX)
     return audit.check_surface(surface)
 
 
 def _check_precision(amount: Decimal, currency: str) -> None:
     if amount != amount.quantize(money.quantum(currency)):
+        places = money.minor_units(currency)
         raise exceptions.AmountTooPrecise(
-            f"{currency} allows {money.minor_units(currency)} decimal places; "
-            f"{amount} has {money.places(amount)}."
+            ngettext(
+                "%(currency)s allows %(places)d decimal place; %(amount)s has %(found)d.",
+                "%(currency)s allows %(places)d decimal places; %(amount)s has %(found)d.",
+                places,
+            )
+            % {
+                "currency": currency,
+                "places": places,
+                "amount": amount,
+                "found": money.places(amount),
+            }
         )
 
 
 def _check_saved(account: Any) -> None:
     if not isinstance(account, Account):
         raise exceptions.InvalidAccount(
-            f"Expected an Account, got {type(account).__name__} ({account!r})."
+            gettext("Expected an Account, got %(type)s (%(value)s).")
+            % {"type": type(account).__name__, "value": repr(account)}
         )
     if account.pk is None:
-        raise exceptions.AccountNotSaved("Save the account before moving money through it.")
+        raise exceptions.AccountNotSaved(
+            gettext("Save the account before moving money through it.")
+        )
 
 
 # -- checks against locked rows -------------------------------------------------------------
@@ -167,21 +214,33 @@ def _check_saved(account: Any) -> None:
 
 def _check_can_post(account: Account, at: datetime.datetime, *, check_window: bool = True) -> None:
     if account.status == Status.CLOSED:
-        raise exceptions.ClosedAccount(f"Account {account} is closed.")
+        raise exceptions.ClosedAccount(
+            gettext("Account %(account)s is closed.") % {"account": account}
+        )
     if account.status == Status.FROZEN:
-        raise exceptions.FrozenAccount(f"Account {account} is frozen.")
+        raise exceptions.FrozenAccount(
+            gettext("Account %(account)s is frozen.") % {"account": account}
+        )
     if check_window and account.is_not_yet_active(at):
         raise exceptions.AccountNotYetActive(
-            f"Account {account} cannot be used before {account.start_date:%Y-%m-%d %H:%M}."
+            gettext("Account %(account)s cannot be used before %(date)s.")
+            % {"account": account, "date": _moment(account.start_date)}
         )
     if check_window and account.is_expired(at):
         raise exceptions.AccountExpired(
-            f"Account {account} expired on {account.end_date:%Y-%m-%d %H:%M}."
+            gettext("Account %(account)s expired on %(date)s.")
+            % {"account": account, "date": _moment(account.end_date)}
         )
     if getattr(account, "_has_children", False):
         raise exceptions.PlaceholderAccount(
-            f"Account {account} has child accounts; post to one of them instead."
+            gettext("Account %(account)s has child accounts; post to one of them instead.")
+            % {"account": account}
         )
+
+
+def _moment(value: datetime.datetime | None) -> str:
+    """A moment in a refusal: ISO order, read the same in every language (and every log)."""
+    return "" if value is None else f"{value:%Y-%m-%d %H:%M}"
 
 
 def _is_authorised(account: Account, user: Any) -> bool:
@@ -215,7 +274,7 @@ def _lock(
     )
     missing = [pk for pk in pks if pk not in locked]
     if missing:
-        raise exceptions.AccountNotFound(f"No account with id {missing[0]}.")
+        raise exceptions.AccountNotFound(gettext("No account with id %(id)s.") % {"id": missing[0]})
     return locked
 
 
@@ -233,17 +292,27 @@ def _check_limits(account: Account, new_balance: Decimal) -> None:
     if abs(new_balance) > MAX_AMOUNT:
         # Otherwise the database would fail with an overflow error instead of a refusal.
         raise exceptions.AmountTooLarge(
-            f"The balance of account {account} would reach {new_balance}, "
-            "more than the ledger's columns hold."
+            gettext(
+                "The balance of account %(account)s would reach %(balance)s, more than the "
+                "ledger's columns hold."
+            )
+            % {"account": account, "balance": money.format_amount(new_balance, account.currency)}
         )
     if new_balance >= account.balance or account.credit_limit is None:
         return
     if new_balance < -account.credit_limit:
         available = account.balance + account.credit_limit
         raise exceptions.InsufficientFunds(
-            f"Account {account} has {money.format_amount(available, account.currency)} "
-            f"{account.currency} available; this needs "
-            f"{money.format_amount(account.balance - new_balance, account.currency)}.",
+            gettext(
+                "Account %(account)s has %(available)s %(currency)s available; this needs "
+                "%(needed)s."
+            )
+            % {
+                "account": account,
+                "available": money.format_amount(available, account.currency),
+                "currency": account.currency,
+                "needed": money.format_amount(account.balance - new_balance, account.currency),
+            }
         )
 
 
@@ -333,9 +402,12 @@ def _check_sqlite_exact(
     largest = max(abs(value) for value in [*amounts, *(b for b, _ in new_state.values())])
     if largest > SQLITE_MAX_AMOUNT:
         raise exceptions.AmountTooLarge(
-            f"SQLite keeps amounts as floating point, exact to the fourth decimal place only up "
-            f"to {SQLITE_MAX_AMOUNT}; this posting needs {largest}. Use PostgreSQL or MariaDB "
-            "for larger amounts."
+            gettext(
+                "SQLite keeps amounts as floating point, exact to the fourth decimal place only "
+                "up to %(limit)s; this posting needs %(needed)s. Use PostgreSQL or MariaDB for "
+                "larger amounts."
+            )
+            % {"limit": SQLITE_MAX_AMOUNT, "needed": largest}
         )
 
 
@@ -349,13 +421,21 @@ def _check_date(date: Any) -> datetime.datetime | None:
     if date is None:
         return None
     if not isinstance(date, datetime.datetime) or timezone.is_naive(date):
-        raise exceptions.InvalidDate(f"The date must be a timezone-aware datetime, not {date!r}.")
+        raise exceptions.InvalidDate(
+            gettext("The date must be a timezone-aware datetime, not %(value)s.")
+            % {"value": repr(date)}
+        )
     if date > timezone.now():
-        raise exceptions.InvalidDate(f"A posting cannot be dated in the future ({date}).")
+        raise exceptions.InvalidDate(
+            gettext("A posting cannot be dated in the future (%(date)s).") % {"date": date}
+        )
     if date < POSTING_DATE_MIN:
         raise exceptions.InvalidDate(
-            f"A posting cannot be dated before {POSTING_DATE_MIN:%Y-%m-%d} ({date}); record "
-            "older history as an opening balance."
+            gettext(
+                "A posting cannot be dated before %(earliest)s (%(date)s); record older history "
+                "as an opening balance."
+            )
+            % {"earliest": f"{POSTING_DATE_MIN:%Y-%m-%d}", "date": date}
         )
     return date
 
@@ -466,9 +546,9 @@ def transfer(
     _check_saved(source)
     _check_saved(destination)
     if source.pk == destination.pk:
-        raise exceptions.SameAccount("The source and destination are the same account.")
+        raise exceptions.SameAccount(gettext("The source and destination are the same account."))
     if parent is not None and (not isinstance(parent, Transfer) or parent.pk is None):
-        raise exceptions.InvalidTransfer("The parent must be a saved Transfer.")
+        raise exceptions.InvalidTransfer(gettext("The parent must be a saved Transfer."))
     using = _db_for(source, destination)
 
     def run() -> Transfer:
@@ -549,14 +629,29 @@ def _check_pair(
     now = timezone.now()
     if src.currency != dst.currency:
         raise exceptions.CurrencyMismatch(
-            f"Account {src} holds {src.currency} and {dst} holds {dst.currency}; "
-            "use facade.exchange() to change currency."
+            gettext(
+                "Account %(source)s holds %(source_currency)s and %(destination)s holds "
+                "%(destination_currency)s; use facade.exchange() to change currency."
+            )
+            % {
+                "source": src,
+                "source_currency": src.currency,
+                "destination": dst,
+                "destination_currency": dst.currency,
+            }
         )
     _check_precision(amount, src.currency)
     _check_can_post(src, now, check_window=check_window)
     _check_can_post(dst, now)
     if user is not None and not _is_authorised(src, user):
-        raise exceptions.Unauthorised(f"{user} may not spend from account {src}.")
+        raise exceptions.Unauthorised(_unauthorised(user, src))
+
+
+def _unauthorised(user: Any, account: Account) -> str:
+    return gettext("%(user)s may not spend from account %(account)s.") % {
+        "user": user,
+        "account": account,
+    }
 
 
 def refundable_amount(original: Transfer) -> Decimal:
@@ -596,17 +691,23 @@ def refundable_amount(original: Transfer) -> Decimal:
 def _check_refundable(original: Transfer, amount: Decimal, using: str) -> None:
     if original.kind == TransferKind.REVERSAL:
         raise exceptions.CannotReverseReversal(
-            f"Transfer {original.reference} is a reversal and cannot be refunded."
+            gettext("Transfer %(reference)s is a reversal and cannot be refunded.")
+            % {"reference": original.reference}
         )
     remaining = refundable_amount(original)
     if remaining <= 0:
         raise exceptions.AlreadyReversed(
-            f"Nothing remains to refund of transfer {original.reference}."
+            gettext("Nothing remains to refund of transfer %(reference)s.")
+            % {"reference": original.reference}
         )
     if amount > remaining:
         raise exceptions.RefundExceedsRemaining(
-            f"Only {money.format_amount(remaining, original.currency)} {original.currency} "
-            f"remains refundable of transfer {original.reference}."
+            gettext("Only %(amount)s %(currency)s remains refundable of transfer %(reference)s.")
+            % {
+                "amount": money.format_amount(remaining, original.currency),
+                "currency": original.currency,
+                "reference": original.reference,
+            }
         )
 
 
@@ -631,16 +732,18 @@ def reverse(
     with ``reason`` and ``surface``.
     """
     if not isinstance(original, Transfer) or original.pk is None:
-        raise exceptions.InvalidTransfer("Only a saved Transfer can be reversed.")
+        raise exceptions.InvalidTransfer(gettext("Only a saved Transfer can be reversed."))
     _check_texts(merchant_reference, description)
     surface = _check_act(reason, surface)
     if original.kind == TransferKind.REVERSAL:
         raise exceptions.CannotReverseReversal(
-            f"Transfer {original.reference} is itself a reversal."
+            gettext("Transfer %(reference)s is itself a reversal.")
+            % {"reference": original.reference}
         )
     if original.source_id is None or original.destination_id is None:
         raise exceptions.InvalidTransfer(
-            f"Transfer {original.reference} has more than two legs; post a correcting entry."
+            gettext("Transfer %(reference)s has more than two legs; post a correcting entry.")
+            % {"reference": original.reference}
         )
     using = _db_for(original)
     source_pk, destination_pk = original.source_id, original.destination_id
@@ -650,12 +753,14 @@ def reverse(
         locked = _lock(accounts, user if authorise else None, using)
         if Transfer.objects.using(using).filter(reverses=original).exists():
             raise exceptions.AlreadyReversed(
-                f"Transfer {original.reference} has already been reversed."
+                gettext("Transfer %(reference)s has already been reversed.")
+                % {"reference": original.reference}
             )
         remaining = refundable_amount(original)
         if remaining <= 0:
             raise exceptions.AlreadyReversed(
-                f"Nothing remains to reverse of transfer {original.reference}."
+                gettext("Nothing remains to reverse of transfer %(reference)s.")
+                % {"reference": original.reference}
             )
         src, dst = locked[destination_pk], locked[source_pk]
         # Closed or frozen accounts cannot take a correction; an expired window can.
@@ -711,25 +816,33 @@ def post(
     date = _check_date(date)
     _check_texts(merchant_reference, description)
     if not lines or len(lines) < 2:
-        raise exceptions.InvalidEntry("An entry needs at least one debit and one credit.")
+        raise exceptions.InvalidEntry(gettext("An entry needs at least one debit and one credit."))
     if len(lines) > MAX_LEGS_PER_TRANSFER:
         raise exceptions.TooManyLegs(
-            f"An entry may have at most {MAX_LEGS_PER_TRANSFER} lines; this has {len(lines)}."
+            ngettext(
+                "An entry may have at most %(limit)d line; this has %(count)d.",
+                "An entry may have at most %(limit)d lines; this has %(count)d.",
+                MAX_LEGS_PER_TRANSFER,
+            )
+            % {"limit": MAX_LEGS_PER_TRANSFER, "count": len(lines)}
         )
     for line in lines:
         if not isinstance(line, (Debit, Credit)):
-            raise exceptions.InvalidEntry(f"Lines must be Debit or Credit, not {line!r}.")
+            raise exceptions.InvalidEntry(
+                gettext("Lines must be Debit or Credit, not %(value)s.") % {"value": repr(line)}
+            )
         _check_saved(line.account)
         validate_amount(line.amount)
     if not any(isinstance(x, Debit) for x in lines) or not any(
         isinstance(x, Credit) for x in lines
     ):
-        raise exceptions.InvalidEntry("An entry needs at least one debit and one credit.")
+        raise exceptions.InvalidEntry(gettext("An entry needs at least one debit and one credit."))
     seen: set[int] = set()
     for line in lines:
         if line.account.pk in seen:
             raise exceptions.SameAccount(
-                f"Account {line.account} appears twice; combine its lines into one."
+                gettext("Account %(account)s appears twice; combine its lines into one.")
+                % {"account": line.account}
             )
         seen.add(line.account.pk)
     using = _db_for(*(x.account for x in lines))
@@ -746,13 +859,18 @@ def post(
             _check_can_post(account, now)
             signed = amount if isinstance(line, Credit) else -amount
             if isinstance(line, Debit) and user is not None and not _is_authorised(account, user):
-                raise exceptions.Unauthorised(f"{user} may not spend from account {account}.")
+                raise exceptions.Unauthorised(_unauthorised(user, account))
             totals[account.currency] = totals.get(account.currency, Decimal(0)) + signed
             legs.append(_Leg(account, signed))
         unbalanced = {c: t for c, t in totals.items() if t != 0}
         if unbalanced:
-            detail = ", ".join(f"{c} off by {t}" for c, t in sorted(unbalanced.items()))
-            raise exceptions.InvalidEntry(f"Debits and credits differ: {detail}.")
+            detail = ", ".join(
+                gettext("%(currency)s off by %(difference)s") % {"currency": c, "difference": t}
+                for c, t in sorted(unbalanced.items())
+            )
+            raise exceptions.InvalidEntry(
+                gettext("Debits and credits differ: %(detail)s.") % {"detail": detail}
+            )
         for leg in legs:
             _check_limits(leg.account, _new_balance(leg.account, leg.amount))
         debits = [leg for leg in legs if leg.amount < 0]
@@ -802,7 +920,9 @@ def exchange(
     _check_saved(source)
     _check_saved(destination)
     if source.currency == destination.currency:
-        raise exceptions.InvalidEntry("An exchange needs accounts in two different currencies.")
+        raise exceptions.InvalidEntry(
+            gettext("An exchange needs accounts in two different currencies.")
+        )
 
     # Trading accounts created on first use must vanish with a refused exchange: create them in
     # a savepoint with the posting (inside the retried transaction when the facade owns it).
@@ -858,15 +978,28 @@ def trading_account(currency: str) -> Account:
 # -- loads, top-ups and lifecycle ------------------------------------------------------------
 
 
-def _check_load(amount: Decimal, *, balance_after: Decimal | None = None) -> None:
+def _check_load(
+    amount: Decimal, *, balance_after: Decimal | None = None, currency: str = ""
+) -> None:
+    """Refuse a load or top-up outside the settings' bounds.
+
+    ``currency`` is the account's, for showing ``balance_after`` in its minor units.
+    """
     low, high = conf.min_initial_value(), conf.max_initial_value()
     if low is not None and amount < low:
-        raise exceptions.AmountOutOfRange(f"The smallest amount that can be loaded is {low}.")
+        raise exceptions.AmountOutOfRange(
+            gettext("The smallest amount that can be loaded is %(limit)s.") % {"limit": low}
+        )
     if high is not None and amount > high:
-        raise exceptions.AmountOutOfRange(f"The largest amount that can be loaded is {high}.")
+        raise exceptions.AmountOutOfRange(
+            gettext("The largest amount that can be loaded is %(limit)s.") % {"limit": high}
+        )
     if high is not None and balance_after is not None and balance_after > high:
         raise exceptions.AmountOutOfRange(
-            f"A top-up may not take the balance above {high}; it would reach {balance_after}."
+            gettext(
+                "A top-up may not take the balance above %(limit)s; it would reach %(balance)s."
+            )
+            % {"limit": high, "balance": money.format_amount(balance_after, currency)}
         )
 
 
@@ -963,14 +1096,14 @@ def top_up(
     amount = validate_amount(amount)
     _check_texts(merchant_reference, description)
     _check_saved(account)
-    _check_load(amount, balance_after=account.balance + amount)
+    _check_load(amount, balance_after=account.balance + amount, currency=account.currency)
     source = source or Account.objects.source(currency=account.currency)
     _check_saved(source)
     using = _db_for(account)
     with transaction.atomic(using=using):
         # Lock both rows in primary-key order, as transfer() does, so the two never deadlock.
         fresh = _lock([source, account], None, using)[account.pk]
-        _check_load(amount, balance_after=fresh.balance + amount)
+        _check_load(amount, balance_after=fresh.balance + amount, currency=fresh.currency)
         return transfer(
             source,
             account,
@@ -1005,13 +1138,22 @@ def _set_status(
     def run() -> Account:
         fresh = _lock([account], None, using)[account.pk]  # AccountNotFound if it is gone
         if fresh.status == Status.CLOSED:
-            raise exceptions.ClosedAccount(f"Account {fresh} is closed.")
+            raise exceptions.ClosedAccount(
+                gettext("Account %(account)s is closed.") % {"account": fresh}
+            )
         if fresh.status not in allowed_from:
             return fresh
         if status == Status.CLOSED and fresh.balance != 0:
             raise exceptions.AccountNotEmpty(
-                f"Account {fresh} holds {money.format_amount(fresh.balance, fresh.currency)} "
-                f"{fresh.currency}; move it out before closing."
+                gettext(
+                    "Account %(account)s holds %(balance)s %(currency)s; move it out before "
+                    "closing."
+                )
+                % {
+                    "account": fresh,
+                    "balance": money.format_amount(fresh.balance, fresh.currency),
+                    "currency": fresh.currency,
+                }
             )
         Account.objects.filter(pk=fresh.pk).update(status=status, updated_at=timezone.now())
         fresh.status = status
@@ -1089,13 +1231,14 @@ def edit_account(
     unknown = sorted(set(changes) - EDITABLE_FIELDS)
     if unknown:
         raise exceptions.InvalidAccount(
-            f"{', '.join(unknown)} cannot be edited; "
-            f"editable: {', '.join(sorted(EDITABLE_FIELDS))}."
+            # Translators: fields and editable are lists of field names, which stay in English.
+            gettext("%(fields)s cannot be edited; editable: %(editable)s.")
+            % {"fields": ", ".join(unknown), "editable": ", ".join(sorted(EDITABLE_FIELDS))}
         )
     if "name" in changes:
-        _check_text("name", changes["name"], 128)
+        _check_text(_NAME, changes["name"], 128)
     if "description" in changes:
-        _check_text("account description", changes["description"], DESCRIPTION_LENGTH_MAX)
+        _check_text(_ACCOUNT_DESCRIPTION, changes["description"], DESCRIPTION_LENGTH_MAX)
     using = _db_for(account)
 
     def run() -> Account:
@@ -1164,8 +1307,15 @@ def expire_account(
         swept = None
         if acct.balance < 0:
             raise exceptions.AccountNotEmpty(
-                f"Account {acct} is overdrawn by {-acct.balance} {acct.currency}; "
-                "settle it before it can be closed."
+                gettext(
+                    "Account %(account)s is overdrawn by %(amount)s %(currency)s; settle it "
+                    "before it can be closed."
+                )
+                % {
+                    "account": acct,
+                    "amount": money.format_amount(-acct.balance, acct.currency),
+                    "currency": acct.currency,
+                }
             )
         if acct.balance > 0:
             amount = acct.balance

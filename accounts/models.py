@@ -25,13 +25,14 @@ from django.db import IntegrityError, connections, models, router, transaction
 from django.db.models import Case, Exists, F, Func, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from mptt.managers import TreeManager
 from mptt.models import MPTTModel, TreeForeignKey
 
 from . import codes, conf, exceptions
 from .compat import check_constraint
-from .money import DECIMAL_PLACES, MAX_DIGITS, Balance
+from .money import DECIMAL_PLACES, MAX_DIGITS, Balance, format_amount
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -50,6 +51,14 @@ class Kind(models.TextChoices):
     INCOME = "income", _("Income")
     EXPENSE = "expense", _("Expense")
     TRADING = "trading", _("Trading")
+
+
+def _kind_label(kind: str) -> str:
+    """A kind as people read it (``"asset"`` is "Asset"), in the active language."""
+    try:
+        return str(Kind(kind).label)
+    except ValueError:  # not a kind at all: show what was given
+        return str(kind)
 
 
 #: Kinds whose balance grows with debits; their leg sums are flipped to give the balance.
@@ -437,7 +446,7 @@ class Account(models.Model):
     def __str__(self) -> str:
         # A card's code is its bearer secret: everything that prints an account (refusals,
         # logs, the admin's history) shows it masked.
-        return self.name or self.display_code or f"Account #{self.pk}"
+        return self.name or self.display_code or gettext("Account #%(id)s") % {"id": self.pk}
 
     # -- saving ------------------------------------------------------------------------------
 
@@ -451,20 +460,39 @@ class Account(models.Model):
         if isinstance(limit, (Decimal, int)) and (limit < 0 or self.balance < -limit):
             # The database refuses it too; this gives the caller the domain error first.
             raise exceptions.InvalidCreditLimit(
-                f"Account {self} cannot have a credit limit of {limit} with a balance of "
-                f"{self.balance}; use None (no limit) or at least {max(-self.balance, 0)}."
+                gettext(
+                    "Account %(account)s cannot have a credit limit of %(limit)s with a balance "
+                    "of %(balance)s; use None (no limit) or at least %(least)s."
+                )
+                % {
+                    "account": self,
+                    "limit": limit,  # as the caller gave it
+                    "balance": format_amount(self.balance, self.currency),
+                    "least": format_amount(max(-self.balance, Decimal(0)), self.currency),
+                }
             )
         if self.is_card and (
             self.kind != Kind.LIABILITY or self.credit_limit is None or self.is_core()
         ):
             raise exceptions.InvalidCard(
-                f"Account {self} cannot be a customer card: a card is a liability with a credit "
-                "limit, and never a core account."
+                gettext(
+                    "Account %(account)s cannot be a customer card: a card is a liability with a "
+                    "credit limit, and never a core account."
+                )
+                % {"account": self}
             )
         if self.parent_id is not None and self.parent is not None and self.parent.kind != self.kind:
             raise exceptions.KindMismatch(
-                f"Account {self} is {self.kind} but its parent {self.parent} is "
-                f"{self.parent.kind}; children share their parent's kind."
+                gettext(
+                    "Account %(account)s is %(kind)s but its parent %(parent)s is "
+                    "%(parent_kind)s; children share their parent's kind."
+                )
+                % {
+                    "account": self,
+                    "kind": _kind_label(self.kind),
+                    "parent": self.parent,
+                    "parent_kind": _kind_label(self.parent.kind),
+                }
             )
         moved_from = self._place_in_tree()
         if not self._state.adding and kwargs.get("update_fields") is None:
@@ -498,12 +526,18 @@ class Account(models.Model):
         own = (self.tree_path or new_tree_path()).rstrip("/").rsplit("/", 1)[-1]
         if self.parent_id is not None and self.parent is not None:
             if self.parent.tree_path.startswith(self.tree_path) and not self._state.adding:
-                raise ValueError(f"Account {self} cannot be placed under its own descendant.")
+                raise ValueError(
+                    gettext("Account %(account)s cannot be placed under its own descendant.")
+                    % {"account": self}
+                )
             expected = f"{self.parent.tree_path}{own}/"
         else:
             expected = f"/{own}/"
         if len(expected) > TREE_PATH_LENGTH_MAX:
-            raise ValueError(f"The account tree may be at most {expected.count('/') - 2} deep.")
+            raise ValueError(
+                gettext("The account tree may be at most %(depth)d levels deep.")
+                % {"depth": expected.count("/") - 2}
+            )
         old, self.tree_path = self.tree_path, expected
         return old if old != expected and not self._state.adding else None
 
@@ -1098,13 +1132,18 @@ class AuditEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        who = self.username or _("code")
-        return f"{self.get_action_display()} by {who}"
+        # Translators: who made an administrative act when no user did: the application's code.
+        who = self.username or pgettext_lazy("audit entry made by", "code")
+        # Translators: an audit entry, such as "Frozen by alice".
+        return gettext("%(action)s by %(user)s") % {
+            "action": self.get_action_display(),
+            "user": who,
+        }
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
-            raise exceptions.LedgerImmutable("Audit entries are append-only.")
+            raise exceptions.LedgerImmutable(gettext("Audit entries are append-only."))
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise exceptions.LedgerImmutable("Audit entries are append-only.")
+        raise exceptions.LedgerImmutable(gettext("Audit entries are append-only."))

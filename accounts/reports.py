@@ -28,6 +28,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Lag
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from .models import (
     DEBIT_NORMAL_KINDS,
@@ -236,6 +238,13 @@ def statement(
 
 @dataclass
 class Problem:
+    """One difference :func:`verify` found.
+
+    ``code`` names the check that failed and never changes (``balance_drift``); ``what`` and
+    ``detail`` are for people, in the language active when :func:`verify` ran.
+    """
+
+    code: str
     what: str
     detail: str
 
@@ -277,8 +286,14 @@ def verify() -> Verification:
     for row in unbalanced:
         result.problems.append(
             Problem(
-                "unbalanced transfer",
-                f"{row['transfer__reference']}: legs in {row['currency']} sum to {row['total']}",
+                "unbalanced_transfer",
+                gettext("unbalanced transfer"),
+                gettext("%(reference)s: legs in %(currency)s sum to %(total)s")
+                % {
+                    "reference": row["transfer__reference"],
+                    "currency": row["currency"],
+                    "total": row["total"],
+                },
             )
         )
     incomplete = (
@@ -288,7 +303,16 @@ def verify() -> Verification:
     )
     for reference, found, expected in incomplete:
         result.problems.append(
-            Problem("incomplete transfer", f"{reference}: {found} of {expected} legs")
+            Problem(
+                "incomplete_transfer",
+                gettext("incomplete transfer"),
+                ngettext(
+                    "%(reference)s: %(found)d of %(expected)d leg",
+                    "%(reference)s: %(found)d of %(expected)d legs",
+                    expected,
+                )
+                % {"reference": reference, "found": found, "expected": expected},
+            )
         )
 
     leg_sum = (
@@ -327,9 +351,22 @@ def verify() -> Verification:
     for account in drift:
         result.problems.append(
             Problem(
-                "balance drift",
-                f"{account.code}: stored {account.balance} (version {account.version}), "
-                f"legs give {account.expected} ({account.legs} legs)",
+                "balance_drift",
+                gettext("balance drift"),
+                ngettext(
+                    "%(account)s: stored %(balance)s (version %(version)d), legs give "
+                    "%(expected)s (%(legs)d leg)",
+                    "%(account)s: stored %(balance)s (version %(version)d), legs give "
+                    "%(expected)s (%(legs)d legs)",
+                    account.legs,
+                )
+                % {
+                    "account": account.code,
+                    "balance": account.balance,
+                    "version": account.version,
+                    "expected": account.expected,
+                    "legs": account.legs,
+                },
             )
         )
 
@@ -350,8 +387,13 @@ def verify() -> Verification:
         if expected != after:
             result.problems.append(
                 Problem(
-                    "running balance",
-                    f"{code} version {version}: balance_after {after}, expected {expected}",
+                    "running_balance",
+                    gettext("running balance"),
+                    gettext(
+                        "%(account)s version %(version)d: balance_after %(after)s, expected "
+                        "%(expected)s"
+                    )
+                    % {"account": code, "version": version, "after": after, "expected": expected},
                 )
             )
 
@@ -359,9 +401,13 @@ def verify() -> Verification:
     if not equation.holds:
         result.problems.append(
             Problem(
-                "accounting equation",
-                f"assets + expenses = {equation.left!r}; liabilities + equity + income + trading "
-                f"= {equation.right!r}",
+                "accounting_equation",
+                gettext("accounting equation"),
+                gettext(
+                    "assets + expenses = %(left)s; liabilities + equity + income + trading = "
+                    "%(right)s"
+                )
+                % {"left": repr(equation.left), "right": repr(equation.right)},
             )
         )
     return result
@@ -369,8 +415,18 @@ def verify() -> Verification:
 
 # -- shop reports ----------------------------------------------------------------------------
 
-#: Buckets of the deferred income report: label and the largest number of days it holds.
+#: Buckets of the deferred income report: key and the largest number of days it holds.
 DEFERRED_BUCKETS = (("≤30 days", 30), ("≤60 days", 60), ("≤90 days", 90), (">90 days", None))
+#: The keys :func:`deferred_income` returns are identifiers (surfaces and exports match on
+#: them); these are their names for people, translated when shown.
+DEFERRED_BUCKET_LABELS = {
+    "expired": _("expired"),
+    "≤30 days": _("≤30 days"),
+    "≤60 days": _("≤60 days"),
+    "≤90 days": _("≤90 days"),
+    ">90 days": _(">90 days"),
+    "open-ended": _("open-ended"),
+}
 
 
 def deferred_income(as_of: datetime.datetime | None = None) -> dict[str, Balance]:

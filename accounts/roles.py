@@ -9,21 +9,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
 
 @dataclass(frozen=True)
 class Role:
-    """A group name and the ``accounts`` permissions (codenames) its members hold."""
+    """A group name and the ``accounts`` permissions (codenames) its members hold.
+
+    ``name`` is an identifier (projects and the surfaces may look groups up by it), so it is
+    never translated; ``description`` is for people, translated when it is shown.
+    """
 
     name: str
     permissions: tuple[str, ...]
-    description: str
+    description: str | Promise
 
 
 TILL = Role(
     "Accounts: till",
     ("use_api",),
-    "A shop's till or server calling the JSON API: create, look up, redeem; refund and reverse "
-    "only what it did itself.",
+    _(
+        "A shop's till or server calling the JSON API: create, look up, redeem; refund and "
+        "reverse only what it did itself."
+    ),
 )
 STAFF = Role(
     "Accounts: staff",
@@ -34,8 +43,10 @@ STAFF = Role(
         "view_transfer",
         "view_reports",
     ),
-    "Shop staff in the dashboard: see accounts, transfers and reports, create cards, top up, "
-    "withdraw, freeze, thaw, close and edit; card codes masked.",
+    _(
+        "Shop staff in the dashboard: see accounts, transfers and reports, create cards, top up, "
+        "withdraw, freeze, thaw, close and edit; card codes masked."
+    ),
 )
 SUPERVISOR = Role(
     "Accounts: supervisor",
@@ -47,8 +58,10 @@ SUPERVISOR = Role(
         "correct_any_transfer",
         "spend_from_any_account",
     ),
-    "Everything staff may do, plus corrections (reverse, refund, any till's transfers), spending "
-    "on behalf of card holders and seeing full card codes.",
+    _(
+        "Everything staff may do, plus corrections (reverse, refund, any till's transfers), "
+        "spending on behalf of card holders and seeing full card codes."
+    ),
 )
 
 ROLES = (TILL, STAFF, SUPERVISOR)

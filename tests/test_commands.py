@@ -100,7 +100,7 @@ def test_a_dry_run_changes_nothing_and_lists_what_would_happen(source):
     out, _ = sweep("--dry-run")
     assert ledger_snapshot() == before
     assert card.code in out and "12.50" in out
-    assert "1 expired account(s) would be closed" in out
+    assert "1 expired account would be closed (dry run)" in out
 
 
 def test_a_second_run_changes_nothing(source):
@@ -110,14 +110,14 @@ def test_a_second_run_changes_nothing(source):
     after_first = ledger_snapshot()
     out, _ = sweep()
     assert ledger_snapshot() == after_first
-    assert "Closed 0 expired account(s)" in out
+    assert "Closed 0 expired accounts; moved nothing" in out
 
 
 def test_the_summary_says_what_was_closed_and_moved(source):
     cards = [card_holding(source, Decimal("2.00")), card_holding(source, Decimal(0))]
     let_expire(*cards)
     out, _ = sweep()
-    assert "Closed 2 expired account(s)" in out
+    assert "Closed 2 expired accounts; moved 2.00 GBP" in out
     assert "2.00" in out and "GBP" in out
     assert "skipped 0" in out
 

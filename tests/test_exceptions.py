@@ -12,7 +12,8 @@ from decimal import Decimal
 
 import pytest
 from django.test import override_settings
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import Promise
 
 from accounts import exceptions, facade
 from accounts.facade import Credit, Debit
@@ -274,10 +275,27 @@ def test_codes_are_unique():
     assert len(codes) == len(set(codes))
 
 
+#: What the root says when raised bare; it is no rule of its own, so its docstring says what it is.
+ROOT_MESSAGE = "The ledger refused this request."
+
+
 @pytest.mark.parametrize("error", exceptions.ALL, ids=lambda cls: cls.__name__)
 def test_each_exception_class_states_its_rule(error):
+    # The docstring states the rule for developers; the default message says the same rule to
+    # people, translated when the refusal is made (so it is lazy, and every class has its own).
     assert error.__doc__ and error.__doc__.strip()
-    assert error().message == error.__doc__.strip()
+    assert "default_message" in vars(error)
+    assert isinstance(error.default_message, Promise)
+    rule = ROOT_MESSAGE if error is exceptions.AccountException else error.__doc__.strip()
+    with translation.override("en"):
+        assert error().message == rule
+        assert type(error().message) is str
+
+
+def test_default_messages_are_distinct():
+    with translation.override("en"):
+        messages = [str(cls.default_message) for cls in exceptions.ALL]
+    assert len(messages) == len(set(messages))
 
 
 def test_a_message_can_carry_context():

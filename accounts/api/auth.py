@@ -31,6 +31,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.http import HttpRequest
 from django.middleware.csrf import CsrfViewMiddleware
+from django.utils.translation import gettext
 from ninja.security import APIKeyCookie, HttpBasicAuth, HttpBearer
 
 from . import keys, throttle
@@ -63,7 +64,11 @@ def admit(request: HttpRequest, user: Any) -> Caller:
     """Check what every call by ``user`` needs, and return the caller."""
     request.user = user
     if not user.has_perm(PERMISSION):
-        raise ApiError(403, "permission_denied", f"This user lacks the {PERMISSION} permission.")
+        raise ApiError(
+            403,
+            "permission_denied",
+            gettext("This user lacks the %(permission)s permission.") % {"permission": PERMISSION},
+        )
     client = throttle.client_key(request)
     throttle.check_not_blocked(client)
     if request.method in BODY_METHODS:
@@ -97,7 +102,9 @@ class ApiKeyAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Caller:
         key = keys.authenticate(token)
         if key is None:
-            raise unauthenticated("invalid_credentials", "Invalid, expired or revoked API key.")
+            raise unauthenticated(
+                "invalid_credentials", gettext("Invalid, expired or revoked API key.")
+            )
         return admit(request, key.user)
 
 
@@ -116,7 +123,9 @@ class BasicAuth(HttpBasicAuth):
         try:
             decoded = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError):
-            raise unauthenticated("invalid_credentials", "Malformed Basic credentials.") from None
+            raise unauthenticated(
+                "invalid_credentials", gettext("Malformed Basic credentials.")
+            ) from None
         try:
             text = decoded.decode("utf-8")
         except UnicodeDecodeError:
@@ -129,13 +138,13 @@ class BasicAuth(HttpBasicAuth):
             or len(password) > PASSWORD_LENGTH_MAX
             or "\x00" in text
         ):
-            raise unauthenticated("invalid_credentials", "Invalid username or password.")
+            raise unauthenticated("invalid_credentials", gettext("Invalid username or password."))
         return self.authenticate(request, username, password)
 
     def authenticate(self, request: HttpRequest, username: str, password: str) -> Caller:
         user = authenticate(request, username=username, password=password)
         if user is None:
-            raise unauthenticated("invalid_credentials", "Invalid username or password.")
+            raise unauthenticated("invalid_credentials", gettext("Invalid username or password."))
         return admit(request, user)
 
 
@@ -164,7 +173,7 @@ class SessionAuth(APIKeyCookie):
         if request.META.get("HTTP_AUTHORIZATION"):
             raise unauthenticated(
                 "invalid_credentials",
-                "Only Bearer (API key) and Basic authentication are supported.",
+                gettext("Only Bearer (API key) and Basic authentication are supported."),
             )
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
@@ -177,7 +186,10 @@ class SessionAuth(APIKeyCookie):
         check.process_request(request)
         reason = check.process_view(request, None, (), {})  # type: ignore[arg-type]
         if reason is not None:
-            raise ApiError(403, "csrf_failed", f"CSRF check failed: {reason}")
+            # Django's reasons are English constants, as in its own CSRF failure page.
+            raise ApiError(
+                403, "csrf_failed", gettext("CSRF check failed: %(reason)s") % {"reason": reason}
+            )
         return admit(request, request.user)
 
 

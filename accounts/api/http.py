@@ -5,7 +5,9 @@ runs the authentication classes in :mod:`accounts.api.auth` and generates the Op
 This module adapts it to the API's contract, which predates it and which clients rely on:
 
 * every refusal is ``{"code": ..., "message": ...}`` with the status the rule calls for; ninja's
-  own errors (validation, authentication, unparseable bodies) are translated here, once;
+  own errors (validation, authentication, unparseable bodies) are turned into that here, once;
+* ``code`` is a fixed English identifier; ``message`` is in the active language, which is the
+  client's (``Accept-Language``) when the project enables Django's ``LocaleMiddleware``;
 * bodies are strict JSON objects: ``application/json`` only, at most :data:`BODY_SIZE_MAX`
   bytes, no ``NaN``, and no key twice (a proxy reading the first of two ``amount`` keys would
   disagree with an API reading the last);
@@ -27,6 +29,7 @@ from typing import Any
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -113,9 +116,9 @@ def require_json_body(request: HttpRequest) -> None:
         raise ApiError(
             415,
             "unsupported_media_type",
-            "Send the body as application/json (optionally with charset=utf-8).",
+            gettext("Send the body as application/json (optionally with charset=utf-8)."),
         )
-    too_large = ApiError(413, "body_too_large", f"The body may hold at most {BODY_SIZE_MAX} bytes.")
+    too_large = _too_large()
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -129,7 +132,22 @@ def require_json_body(request: HttpRequest) -> None:
     if len(body) > BODY_SIZE_MAX:
         raise too_large
     if not body:
-        raise ApiError(400, "invalid_json", "The body must be a JSON object; send {} for none.")
+        raise ApiError(
+            400, "invalid_json", gettext("The body must be a JSON object; send {} for none.")
+        )
+
+
+def _too_large() -> ApiError:
+    return ApiError(
+        413,
+        "body_too_large",
+        ngettext(
+            "The body may hold at most %(limit)d byte.",
+            "The body may hold at most %(limit)d bytes.",
+            BODY_SIZE_MAX,
+        )
+        % {"limit": BODY_SIZE_MAX},
+    )
 
 
 def _refuse_constant(name: str) -> Any:
@@ -143,7 +161,8 @@ def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             raise ApiError(
                 400,
                 "duplicate_key",
-                f"The key {key[:QUOTED_NAME_LENGTH_MAX]!r} appears more than once in an object.",
+                gettext("The key %(key)s appears more than once in an object.")
+                % {"key": repr(key[:QUOTED_NAME_LENGTH_MAX])},
             )
         result[key] = value
     return result
@@ -161,9 +180,9 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
     except ApiError:
         raise
     except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        raise ApiError(400, "invalid_json", "The body is not valid JSON.") from None
+        raise ApiError(400, "invalid_json", gettext("The body is not valid JSON.")) from None
     if not isinstance(data, dict):
-        raise ApiError(400, "invalid_json", "The body must be a JSON object.")
+        raise ApiError(400, "invalid_json", gettext("The body must be a JSON object."))
     return data
 
 
@@ -202,29 +221,42 @@ def validation_refusal(errors: list[dict[str, Any]]) -> ApiError:
     """The one refusal to report for ninja's validation ``errors``.
 
     Unknown fields first (a misspelt field explains the missing one), then missing fields,
-    then the first other error in field order.
+    then the first other error in field order. The schemas' own refusals carry a whole
+    sentence, already in the active language, with ``%(field)s`` where the field's name goes
+    and their other values in the error's context.
     """
 
     def rank(error: dict[str, Any]) -> int:
         return {"extra_forbidden": 0, "missing": 1}.get(error["type"], 2)
 
     error = min(errors, key=rank)
-    name = _field_name(tuple(error["loc"]))
+    field = repr(_field_name(tuple(error["loc"])))
     kind = error["type"]
     if kind == "extra_forbidden":
-        return ApiError(400, "unknown_field", f"Unknown field: {name!r}.")
+        return ApiError(
+            400, "unknown_field", gettext("Unknown field: %(field)s.") % {"field": field}
+        )
     if kind == "missing":
-        return ApiError(400, "missing_field", f"The field {name!r} is required.")
+        return ApiError(
+            400, "missing_field", gettext("The field %(field)s is required.") % {"field": field}
+        )
     if kind in FIELD_ERROR_CODES:
-        return ApiError(400, kind, f"The field {name!r} {error['msg']}")
-    message = str(error.get("msg", "is invalid")).rstrip(".")
-    return ApiError(400, "invalid_field", f"The field {name!r} is invalid: {message}.")
+        return ApiError(400, kind, str(error["msg"]) % {**error.get("ctx", {}), "field": field})
+    # pydantic's own words (it has no translations), inside a sentence of ours.
+    reason = str(error.get("msg", "")).rstrip(".")
+    return ApiError(
+        400,
+        "invalid_field",
+        gettext("The field %(field)s is invalid: %(reason)s.") % {"field": field, "reason": reason},
+    )
 
 
 def _unauthenticated(request: HttpRequest, error: Any) -> HttpResponse:
     # No authentication class recognised the request: it carried no credentials at all.
     return error_response(
-        unauthenticated("not_authenticated", "Authentication credentials were not provided.")
+        unauthenticated(
+            "not_authenticated", gettext("Authentication credentials were not provided.")
+        )
     )
 
 
@@ -236,9 +268,7 @@ def _http_error(request: HttpRequest, error: Any) -> HttpResponse:
 
 
 def _body_too_large(request: HttpRequest, error: Any) -> HttpResponse:
-    return error_response(
-        ApiError(413, "body_too_large", f"The body may hold at most {BODY_SIZE_MAX} bytes.")
-    )
+    return error_response(_too_large())
 
 
 def _refused(request: HttpRequest, error: Any) -> HttpResponse:
@@ -295,7 +325,7 @@ def method_not_allowed(allowed: str) -> HttpResponse:
         ApiError(
             405,
             "method_not_allowed",
-            f"This method is not allowed here; use {allowed}.",
+            gettext("This method is not allowed here; use %(allowed)s.") % {"allowed": allowed},
             headers={"Allow": allowed},
         )
     )
@@ -322,4 +352,4 @@ def json_method_not_allowed(view: Callable[..., HttpResponse]) -> Callable[..., 
 @csrf_exempt
 def not_found(request: HttpRequest, path: str = "") -> HttpResponse:
     """Answer unknown paths under the API's prefix in JSON too."""
-    return error_response(ApiError(404, "not_found", "There is no such API endpoint."))
+    return error_response(ApiError(404, "not_found", gettext("There is no such API endpoint.")))

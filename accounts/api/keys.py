@@ -28,6 +28,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from ..models import ApiKey
 
@@ -68,15 +69,22 @@ def _new_prefix() -> str:
 def check_name(name: str) -> None:
     """Refuse a blank, over-long or unstorable name (:class:`InvalidKeyRequest`)."""
     if not name or not name.strip():
-        raise InvalidKeyRequest("Give the key a name, such as the till that will use it.")
+        raise InvalidKeyRequest(gettext("Give the key a name, such as the till that will use it."))
     if len(name) > NAME_LENGTH_MAX:
-        raise InvalidKeyRequest(f"A key's name may hold at most {NAME_LENGTH_MAX} characters.")
+        raise InvalidKeyRequest(
+            ngettext(
+                "A key's name may hold at most %(limit)d character.",
+                "A key's name may hold at most %(limit)d characters.",
+                NAME_LENGTH_MAX,
+            )
+            % {"limit": NAME_LENGTH_MAX}
+        )
     if not name.isprintable():  # NUL and other control characters
-        raise InvalidKeyRequest("A key's name may not contain control characters.")
+        raise InvalidKeyRequest(gettext("A key's name may not contain control characters."))
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:
-        raise InvalidKeyRequest("A key's name must be valid Unicode text.") from None
+        raise InvalidKeyRequest(gettext("A key's name must be valid Unicode text.")) from None
 
 
 def check_expiry(expires_at: datetime.datetime | None) -> None:
@@ -84,13 +92,13 @@ def check_expiry(expires_at: datetime.datetime | None) -> None:
     if expires_at is None:
         return
     if timezone.is_naive(expires_at):
-        raise InvalidKeyRequest("The expiry must carry a time zone (a UTC offset).")
+        raise InvalidKeyRequest(gettext("The expiry must carry a time zone (a UTC offset)."))
     try:
         in_utc = expires_at.astimezone(datetime.timezone.utc)
     except OverflowError:  # past 9999-12-31 once in UTC: no database stores it
-        raise InvalidKeyRequest("The expiry must lie before the year 10000.") from None
+        raise InvalidKeyRequest(gettext("The expiry must lie before the year 10000.")) from None
     if in_utc <= timezone.now():
-        raise InvalidKeyRequest("The expiry must lie in the future.")
+        raise InvalidKeyRequest(gettext("The expiry must lie in the future."))
 
 
 def issue(key: ApiKey) -> str:
@@ -166,7 +174,9 @@ def revoke_prefix(prefix: str) -> ApiKey:
     """
     prefix = prefix.strip()
     if not _PREFIX_RE.fullmatch(prefix):  # never send a NUL or a novel to the database
-        raise ApiKey.DoesNotExist(f"No API key has the prefix {prefix[:32]!r}.")
+        raise ApiKey.DoesNotExist(
+            gettext("No API key has the prefix %(prefix)s.") % {"prefix": repr(prefix[:32])}
+        )
     key = ApiKey.objects.get(prefix=prefix)
     revoke(ApiKey.objects.filter(pk=key.pk))
     key.refresh_from_db()

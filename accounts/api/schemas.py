@@ -24,6 +24,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext, ngettext
 from ninja import Schema
 from pydantic import (
     ConfigDict,
@@ -56,24 +57,31 @@ _AMOUNT_RE = re.compile(AMOUNT_PATTERN, re.ASCII)
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
 
 
-def _refuse(code: str, message: str) -> PydanticCustomError:
-    # The message follows "The field 'name' " in the answer.
-    return PydanticCustomError(code, message)
+def _refuse(code: str, message: str, **context: Any) -> PydanticCustomError:
+    """A refusal with the API's ``code``: ``message`` is a whole sentence, in the active language.
+
+    It names the field ``%(field)s`` (the validators never know which field they check) and
+    its other values ``%(name)s`` too, filled from ``context`` when the answer is made (see
+    :func:`accounts.api.http.validation_refusal`).
+    """
+    return PydanticCustomError(code, message, context or None)
 
 
 def _string(value: Any) -> str:
     if not isinstance(value, str):
-        raise _refuse("invalid_field", "must be a string.")
+        raise _refuse("invalid_field", gettext("The field %(field)s must be a string."))
     return value
 
 
 def _storable(value: str) -> str:
     if "\x00" in value:
-        raise _refuse("invalid_field", "may not contain NUL.")
+        raise _refuse("invalid_field", gettext("The field %(field)s may not contain NUL."))
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate such as "\ud800"
-        raise _refuse("invalid_field", "is not valid Unicode text.") from None
+        raise _refuse(
+            "invalid_field", gettext("The field %(field)s is not valid Unicode text.")
+        ) from None
     return value
 
 
@@ -81,7 +89,15 @@ def _text(max_length: int) -> PlainValidator:
     def validate(value: Any) -> str:
         text = _storable(_string(value))
         if len(text) > max_length:
-            raise _refuse("invalid_field", f"may hold at most {max_length} characters.")
+            raise _refuse(
+                "invalid_field",
+                ngettext(
+                    "The field %(field)s may hold at most %(limit)d character.",
+                    "The field %(field)s may hold at most %(limit)d characters.",
+                    max_length,
+                ),
+                limit=max_length,
+            )
         return text
 
     return PlainValidator(validate)
@@ -91,13 +107,18 @@ def _parse_amount(value: Any) -> Decimal:
     if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
         raise _refuse(
             "amount_must_be_decimal",
-            'must be sent as a string such as "12.50", not as a JSON number: JSON numbers are '
-            "read as binary floats by many clients.",
+            gettext(
+                'The field %(field)s must be sent as a string such as "12.50", not as a JSON '
+                "number: JSON numbers are read as binary floats by many clients."
+            ),
         )
     text = _string(value)
     if len(text) > AMOUNT_LENGTH_MAX or not _AMOUNT_RE.fullmatch(text):
         raise _refuse(
-            "invalid_amount", 'must be a decimal number written as a string, like "12.50".'
+            "invalid_amount",
+            gettext(
+                'The field %(field)s must be a decimal number written as a string, like "12.50".'
+            ),
         )
     return Decimal(text)
 
@@ -105,7 +126,9 @@ def _parse_amount(value: Any) -> Decimal:
 def _parse_currency(value: Any) -> str:
     text = _string(value)
     if not money.is_valid_currency(text):
-        raise _refuse("invalid_currency", "must be an ISO 4217 code like GBP.")
+        raise _refuse(
+            "invalid_currency", gettext("The field %(field)s must be an ISO 4217 code like GBP.")
+        )
     return text
 
 
@@ -114,8 +137,12 @@ def _parse_moment(value: Any) -> datetime.datetime:
     text = _storable(_string(value))
     refusal = _refuse(
         "invalid_datetime",
-        "must be an ISO 8601 date and time with a UTC offset, "
-        f"between the years {YEAR_MIN} and {YEAR_MAX}.",
+        gettext(
+            "The field %(field)s must be an ISO 8601 date and time with a UTC offset, between "
+            "the years %(first)d and %(last)d."
+        ),
+        first=YEAR_MIN,
+        last=YEAR_MAX,
     )
     try:
         parsed = parse_datetime(text[:40])
@@ -200,7 +227,9 @@ class Input(Schema):
     @classmethod
     def _not_null(cls, value: Any) -> Any:
         if value is None:
-            raise _refuse("invalid_field", "may be left out, but not null.")
+            raise _refuse(
+                "invalid_field", gettext("The field %(field)s may be left out, but not null.")
+            )
         return value
 
 

@@ -31,6 +31,7 @@ from django.db import connections, router, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from ..models import LookupThrottle
 
@@ -74,7 +75,9 @@ def _blocked() -> Refused:
     return Refused(
         403,
         "client_blocked",
-        "This client made too many failed lookups and is blocked; ask staff to lift the block.",
+        gettext(
+            "This client made too many failed lookups and is blocked; ask staff to lift the block."
+        ),
     )
 
 
@@ -92,7 +95,12 @@ def _check(row: LookupThrottle, now: datetime.datetime) -> None:
         raise Refused(
             429,
             "too_many_failed_lookups",
-            f"Too many failed lookups; try again in {seconds} seconds.",
+            ngettext(
+                "Too many failed lookups; try again in %(seconds)d second.",
+                "Too many failed lookups; try again in %(seconds)d seconds.",
+                seconds,
+            )
+            % {"seconds": seconds},
             retry_after_seconds=seconds,
         )
 

@@ -33,6 +33,7 @@ from typing import Annotated, Any
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse as url_reverse
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from ninja import Path
 
@@ -151,7 +152,7 @@ def find_card(call: auth.Caller, code: str) -> Account:
     """Return the card with code ``code`` (as a customer typed it) or raise 404."""
     found = throttle.lookup(call.client, lambda: _find_card(code))
     if found is None:
-        raise ApiError(404, "account_not_found", "No card has this code.")
+        raise ApiError(404, "account_not_found", gettext("No card has this code."))
     return found
 
 
@@ -159,7 +160,9 @@ def find_transfer(call: auth.Caller, reference: str) -> Transfer:
     """Return the transfer with ``reference`` if it moved money on a card, or raise 404."""
     found = throttle.lookup(call.client, lambda: _find_transfer(reference))
     if found is None:
-        raise ApiError(404, "transfer_not_found", "No transfer on a card has this reference.")
+        raise ApiError(
+            404, "transfer_not_found", gettext("No transfer on a card has this reference.")
+        )
     return found
 
 
@@ -172,8 +175,11 @@ def check_may_correct(call: auth.Caller, original: Transfer) -> None:
     raise ApiError(
         403,
         "not_your_transfer",
-        f"Transfer {original.reference} was not made by this user; correcting it needs the "
-        f"{CORRECT_ANY_PERMISSION} permission.",
+        gettext(
+            "Transfer %(reference)s was not made by this user; correcting it needs the "
+            "%(permission)s permission."
+        )
+        % {"reference": original.reference, "permission": CORRECT_ANY_PERMISSION},
     )
 
 
@@ -274,8 +280,11 @@ def create_account(request: HttpRequest, payload: schemas.CreateAccount) -> Any:
             raise ApiError(
                 422,
                 "currency_not_offered",
-                f"Cards in {payload.currency} are not offered: the ledger has no source "
-                "account in that currency.",
+                gettext(
+                    "Cards in %(currency)s are not offered: the ledger has no source account in "
+                    "that currency."
+                )
+                % {"currency": payload.currency},
             )
         fields["currency"] = payload.currency
     if payload.end_date is not None:
@@ -366,7 +375,8 @@ def refund(request: HttpRequest, reference: Reference, payload: schemas.Refund) 
         raise ApiError(
             422,
             "not_a_redemption",
-            f"Transfer {original.reference} is not a redemption; only redemptions are refunded.",
+            gettext("Transfer %(reference)s is not a redemption; only redemptions are refunded.")
+            % {"reference": original.reference},
         )
     check_may_correct(call, original)
     new = facade.transfer(

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
-from accounts import exceptions, facade
+from accounts import exceptions, facade, money
+from accounts.management.base import TranslatedCommand
 from accounts.models import Account, Surface
 from accounts.progress import Progress
 
@@ -15,8 +18,8 @@ from accounts.progress import Progress
 BATCH_SIZE = 500
 
 
-class Command(BaseCommand):
-    help = (
+class Command(TranslatedCommand):
+    help = _(
         "Move what is left in every expired open account to the expired account and close it, "
         "zero balances included. Each account is swept in its own locked transaction; running "
         "the command twice changes nothing the second time."
@@ -24,39 +27,53 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--dry-run", action="store_true", help="List what would be swept; change nothing."
+            "--dry-run",
+            action="store_true",
+            help=gettext("List what would be swept; change nothing."),
         )
         parser.add_argument(
             "--limit",
             type=int,
             default=None,
-            help="Sweep at most this many accounts (default: all).",
+            help=gettext("Sweep at most this many accounts (default: all)."),
         )
         parser.add_argument(
-            "--no-progress", action="store_true", help="Do not draw a progress bar."
+            "--no-progress", action="store_true", help=gettext("Do not draw a progress bar.")
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         now = timezone.now()
         limit = options["limit"]
         if limit is not None and limit < 1:
-            raise CommandError("--limit must be at least 1.")
+            raise CommandError(gettext("--limit must be at least 1."))
         pks = list(Account.objects.expired(now).order_by("pk").values_list("pk", flat=True))
         if limit is not None:
             pks = pks[:limit]
         if options["dry_run"]:
             for account in Account.objects.filter(pk__in=pks).iterator(chunk_size=BATCH_SIZE):
                 self.stdout.write(
-                    f"would close {account.code} ({account}): {account.balance} "
-                    f"{account.currency} to move"
+                    gettext("would close %(code)s (%(account)s): %(balance)s %(currency)s to move")
+                    % {
+                        "code": account.code,
+                        "account": account,
+                        "balance": money.format_amount(account.balance, account.currency),
+                        "currency": account.currency,
+                    }
                 )
-            self.stdout.write(f"{len(pks)} expired account(s) would be closed (dry run).")
+            self.stdout.write(
+                ngettext(
+                    "%(count)d expired account would be closed (dry run).",
+                    "%(count)d expired accounts would be closed (dry run).",
+                    len(pks),
+                )
+                % {"count": len(pks)}
+            )
             return
         closed = skipped = 0
         moved: dict[str, Any] = {}
         progress = Progress(
             len(pks),
-            label="Closing expired accounts",
+            label=gettext("Closing expired accounts"),
             stream=self.stderr._out,  # type: ignore[arg-type]
             enabled=not options["no_progress"] and len(pks) > 0,
         )
@@ -66,7 +83,10 @@ class Command(BaseCommand):
                 swept = facade.expire_account(account, surface=Surface.COMMAND)
             except exceptions.AccountException as exc:
                 skipped += 1
-                self.stderr.write(f"skipped {account.code}: {exc.message}")
+                self.stderr.write(
+                    gettext("skipped %(code)s: %(reason)s")
+                    % {"code": account.code, "reason": exc.message}
+                )
             else:
                 account.refresh_from_db()
                 if account.is_closed():
@@ -75,8 +95,22 @@ class Command(BaseCommand):
                     moved[swept.currency] = moved.get(swept.currency, 0) + swept.amount
             progress.advance()
         progress.finish()
-        total = ", ".join(f"{amount} {currency}" for currency, amount in sorted(moved.items()))
+        total = ", ".join(
+            f"{money.format_amount(amount, currency)} {currency}"
+            for currency, amount in sorted(moved.items())
+        )
         self.stdout.write(
-            f"Closed {closed} expired account(s); moved {total or 'nothing'} to the expired "
-            f"account; skipped {skipped}."
+            # Translators: closed is "Closed 3 expired accounts"; moved is a list of amounts
+            # such as "12.50 GBP, 3.00 EUR", or "nothing".
+            gettext("%(closed)s; moved %(moved)s to the expired account; skipped %(skipped)d.")
+            % {
+                "closed": ngettext(
+                    "Closed %(count)d expired account",
+                    "Closed %(count)d expired accounts",
+                    closed,
+                )
+                % {"count": closed},
+                "moved": total or gettext("nothing"),
+                "skipped": skipped,
+            }
         )

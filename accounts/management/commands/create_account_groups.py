@@ -5,14 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import Group, Permission
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import transaction
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
+from accounts.management.base import TranslatedCommand
 from accounts.roles import ROLES
 
 
-class Command(BaseCommand):
-    help = (
+class Command(TranslatedCommand):
+    help = _(
         "Create a group for each role around the ledger (till, staff, supervisor) holding the "
         "permissions that role needs. Safe to run again: existing groups get missing permissions "
         "added; nothing is ever removed from a group."
@@ -20,7 +23,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--dry-run", action="store_true", help="Print what would change, change nothing."
+            "--dry-run",
+            action="store_true",
+            help=gettext("Print what would change, change nothing."),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -35,23 +40,45 @@ class Command(BaseCommand):
         missing = sorted(wanted - set(found))
         if missing:
             raise CommandError(
-                f"Permissions missing: {', '.join(missing)}; run `manage.py migrate` first."
+                gettext("Permissions missing: %(codenames)s; run `manage.py migrate` first.")
+                % {"codenames": ", ".join(missing)}
             )
         with transaction.atomic():
             for role in ROLES:
                 group = Group.objects.filter(name=role.name).first()
                 have = set(group.permissions.values_list("codename", flat=True)) if group else set()
                 adding = [found[code] for code in role.permissions if code not in have]
-                verb = "would " if dry_run else ""
-                if group is None:
-                    self.stdout.write(f"{verb}create {role.name!r} with {len(adding)} permissions")
-                elif adding:
-                    names = ", ".join(p.codename for p in adding)
-                    self.stdout.write(f"{verb}add to {role.name!r}: {names}")
-                else:
-                    self.stdout.write(f"{role.name!r} is up to date")
+                self.stdout.write(self._change(role.name, group is None, adding, dry_run))
                 if dry_run:
                     continue
                 if group is None:
                     group = Group.objects.create(name=role.name)
                 group.permissions.add(*adding)
+
+    @staticmethod
+    def _change(name: str, new: bool, adding: list[Permission], dry_run: bool) -> str:
+        """What happens (or, in a dry run, would happen) to the group ``name``."""
+        values = {
+            "group": repr(name),
+            "count": len(adding),
+            "codenames": ", ".join(p.codename for p in adding),
+        }
+        if new and dry_run:
+            message = ngettext(
+                "would create %(group)s with %(count)d permission",
+                "would create %(group)s with %(count)d permissions",
+                len(adding),
+            )
+        elif new:
+            message = ngettext(
+                "create %(group)s with %(count)d permission",
+                "create %(group)s with %(count)d permissions",
+                len(adding),
+            )
+        elif adding and dry_run:
+            message = gettext("would add to %(group)s: %(codenames)s")
+        elif adding:
+            message = gettext("add to %(group)s: %(codenames)s")
+        else:
+            message = gettext("%(group)s is up to date")
+        return message % values

@@ -596,10 +596,16 @@ class Account(models.Model):
 
     @property
     def amount_available(self) -> Decimal | None:
-        """How far the balance can still fall: balance plus credit limit (None: no limit)."""
+        """How far the balance can still fall now: balance plus credit limit (None: no limit).
+
+        Zero while the account cannot be debited at all (frozen, closed, expired or not yet
+        started), whatever its balance and limit: nothing is available to spend.
+        """
+        if not self.is_active():
+            return Decimal("0")
         if self.credit_limit is None:
             return None
-        return self.balance + self.credit_limit
+        return max(self.balance + self.credit_limit, Decimal("0"))
 
     def is_debit_permitted(self, amount: Decimal) -> bool:
         """Whether debiting ``amount`` keeps the balance within the credit limit.

@@ -137,6 +137,27 @@ def test_amount_available_is_the_balance_plus_the_credit_limit(source):
     assert AccountFactory(credit_limit=None).amount_available is None
 
 
+@pytest.mark.parametrize(
+    "make_inactive",
+    [
+        lambda account: account.freeze(),
+        lambda account: account.close(),
+        lambda account: setattr(account, "end_date", timezone.now() - datetime.timedelta(days=1)),
+        lambda account: setattr(account, "start_date", timezone.now() + datetime.timedelta(days=1)),
+    ],
+    ids=["frozen", "closed", "expired", "not-yet-started"],
+)
+@pytest.mark.parametrize("credit_limit", [Decimal("50.00"), None], ids=["limit", "no-limit"])
+def test_nothing_is_available_on_an_account_that_cannot_be_debited(
+    source, make_inactive, credit_limit
+):
+    account = AccountFactory(credit_limit=credit_limit)
+    facade.transfer(source, account, Decimal("20.00"))
+    make_inactive(account)
+    assert account.balance == Decimal("20.00")
+    assert account.amount_available == Decimal("0")
+
+
 def test_is_debit_permitted_guards_a_liabilitys_credit_limit(funded):
     assert funded.is_debit_permitted(Decimal("100.00"))
     assert not funded.is_debit_permitted(Decimal("100.01"))

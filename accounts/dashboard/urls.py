@@ -1,32 +1,46 @@
 """URLs of the staff dashboard, namespaced ``accounts_dashboard``."""
 
-from django.urls import URLPattern, path
+from django.urls import URLPattern, path, register_converter
+from django.urls.converters import IntConverter
 
 from . import report_views, views
 
 app_name = "accounts_dashboard"
+
+
+class PrimaryKeyConverter(IntConverter):
+    """A primary key of at most 18 digits: every value fits a 64-bit integer column.
+
+    Django's ``int`` converter takes any run of digits, and a key past 2**63 makes the database
+    driver raise instead of finding nothing; here such a path is simply no match (404).
+    """
+
+    regex = "[0-9]{1,18}"
+
+
+register_converter(PrimaryKeyConverter, "account_pk")
 
 urlpatterns: list[URLPattern] = [
     path("", views.IndexView.as_view(), name="index"),
     # accounts
     path("accounts/", views.AccountListView.as_view(), name="account_list"),
     path("accounts/new/", views.AccountCreateView.as_view(), name="account_create"),
-    path("accounts/<int:pk>/", views.AccountDetailView.as_view(), name="account_detail"),
+    path("accounts/<account_pk:pk>/", views.AccountDetailView.as_view(), name="account_detail"),
     path(
-        "accounts/<int:pk>/statement.csv",
+        "accounts/<account_pk:pk>/statement.csv",
         views.AccountStatementCsvView.as_view(),
         name="account_statement_csv",
     ),
-    path("accounts/<int:pk>/edit/", views.AccountEditView.as_view(), name="account_edit"),
-    path("accounts/<int:pk>/top-up/", views.AccountTopUpView.as_view(), name="account_top_up"),
+    path("accounts/<account_pk:pk>/edit/", views.AccountEditView.as_view(), name="account_edit"),
+    path("accounts/<account_pk:pk>/top-up/", views.AccountTopUpView.as_view(), name="account_top_up"),
     path(
-        "accounts/<int:pk>/withdraw/",
+        "accounts/<account_pk:pk>/withdraw/",
         views.AccountWithdrawView.as_view(),
         name="account_withdraw",
     ),
-    path("accounts/<int:pk>/freeze/", views.AccountFreezeView.as_view(), name="account_freeze"),
-    path("accounts/<int:pk>/thaw/", views.AccountThawView.as_view(), name="account_thaw"),
-    path("accounts/<int:pk>/close/", views.AccountCloseView.as_view(), name="account_close"),
+    path("accounts/<account_pk:pk>/freeze/", views.AccountFreezeView.as_view(), name="account_freeze"),
+    path("accounts/<account_pk:pk>/thaw/", views.AccountThawView.as_view(), name="account_thaw"),
+    path("accounts/<account_pk:pk>/close/", views.AccountCloseView.as_view(), name="account_close"),
     # transfers
     path("transfers/", views.TransferListView.as_view(), name="transfer_list"),
     path(

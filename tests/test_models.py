@@ -148,12 +148,17 @@ def test_amount_available_is_the_balance_plus_the_credit_limit(source):
     ids=["frozen", "closed", "expired", "not-yet-started"],
 )
 @pytest.mark.parametrize("credit_limit", [Decimal("50.00"), None], ids=["limit", "no-limit"])
-def test_nothing_is_available_on_an_account_that_cannot_be_debited(
-    source, make_inactive, credit_limit
-):
+def test_nothing_is_available_on_an_account_that_cannot_be_debited(make_inactive, credit_limit):
     account = AccountFactory(credit_limit=credit_limit)
-    facade.transfer(source, account, Decimal("20.00"))
+    assert account.amount_available != Decimal("0")
     make_inactive(account)
+    assert account.amount_available == Decimal("0")
+
+
+def test_a_frozen_accounts_balance_is_kept_but_not_available(source):
+    account = AccountFactory(credit_limit=Decimal("0.00"))
+    facade.transfer(source, account, Decimal("20.00"))
+    account.freeze()
     assert account.balance == Decimal("20.00")
     assert account.amount_available == Decimal("0")
 

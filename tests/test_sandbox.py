@@ -7,6 +7,7 @@ The test settings do not install the sandbox's demo app; the command is run by p
 from __future__ import annotations
 
 import datetime
+import importlib.util
 import io
 import os
 import re
@@ -324,3 +325,33 @@ def test_every_link_the_command_prints_answers_200(settings, client, output):
     for path in paths:
         response = client.get(path, follow=True)
         assert response.status_code == 200, path
+
+
+def test_the_sandbox_picks_each_pages_language_from_the_shipped_ones():
+    spec = importlib.util.spec_from_file_location(
+        "sandbox_settings", REPO / "sandbox" / "sandbox" / "settings.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    middleware = module.MIDDLEWARE
+    locale = middleware.index("django.middleware.locale.LocaleMiddleware")
+    assert middleware.index("django.contrib.sessions.middleware.SessionMiddleware") < locale
+    assert locale < middleware.index("django.middleware.common.CommonMiddleware")
+    assert {code for code, _ in module.LANGUAGES} == {"en", "de", "fr"}
+
+
+def test_the_home_pages_switcher_sets_the_language(settings, client):
+    settings.ROOT_URLCONF = "sandbox.sandbox.urls"
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [REPO / "sandbox" / "templates"]}]
+    settings.LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français")]
+    settings.MIDDLEWARE = [
+        *settings.MIDDLEWARE[:2],
+        "django.middleware.locale.LocaleMiddleware",
+        *settings.MIDDLEWARE[2:],
+    ]
+    home = client.get("/").content.decode()
+    assert 'action="/i18n/setlang/"' in home
+    assert '<option value="de">Deutsch</option>' in home
+    response = client.post("/i18n/setlang/", {"language": "de", "next": "/"})
+    assert response.status_code == 302
+    assert '<html lang="de">' in client.get("/").content.decode()

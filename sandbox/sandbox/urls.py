@@ -27,6 +27,8 @@ home = TemplateView.as_view(
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", home, name="home"),
     path("admin/", admin.site.urls),
+    # Django's set_language view, for the home page's language switcher.
+    path("i18n/", include("django.conf.urls.i18n")),
     *dashboard_urls,
     *api_urls,
 ]

@@ -22,6 +22,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
+from mptt.forms import TreeNodeChoiceField
+
 from accounts import codes, conf, facade, money
 from accounts.models import (
     CORE_CODE_PREFIX,
@@ -49,6 +51,25 @@ USER_LENGTH_MAX = 254
 
 #: Lone surrogates (no UTF-8 encoding exists for them) and the replacement character.
 _GARBLED = re.compile("[\ud800-\udfff\ufffd]")
+
+
+#: The largest primary key a choice field looks up: a 64-bit signed integer column's maximum.
+PRIMARY_KEY_MAX = 2**63 - 1
+
+
+class TypeChoiceField(TreeNodeChoiceField):
+    """A choice of account type that refuses a key no column can hold before looking it up.
+
+    SQLite's driver raises ``OverflowError`` for an integer past 64 bits (Django 4.2 lets it
+    through), so such input would be a server error instead of a form error.
+    """
+
+    def to_python(self, value: Any) -> Any:
+        if value not in self.empty_values:
+            text = str(value).strip()
+            if not text.isdigit() or not 0 < int(text) <= PRIMARY_KEY_MAX:
+                raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
 
 
 def is_storable_text(text: str) -> bool:
@@ -245,7 +266,7 @@ class AccountFilterForm(DashboardForm):
     q = forms.CharField(label="Search", required=False, max_length=150)
     status = forms.ChoiceField(required=False, choices=[("", "Any status"), *Status.choices])
     kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *Kind.choices])
-    account_type = forms.ModelChoiceField(
+    account_type = TypeChoiceField(
         queryset=AccountType.objects.all(), required=False, empty_label="Any type"
     )
     currency = forms.CharField(required=False, max_length=3)
@@ -398,7 +419,7 @@ class AccountCreateForm(StorableTextMixin, CreditLimitMixin, forms.Form):
         initial=Kind.LIABILITY,
         help_text="A customer card is always a liability.",
     )
-    account_type = forms.ModelChoiceField(queryset=AccountType.objects.all(), required=False)
+    account_type = TypeChoiceField(queryset=AccountType.objects.all(), required=False)
     currency = forms.CharField(max_length=3, min_length=3)
     start_date = MomentField(required=False)
     end_date = MomentField(required=False)
@@ -523,6 +544,7 @@ class AccountEditForm(StorableTextMixin, CreditLimitMixin, forms.ModelForm):
     class Meta:
         model = Account
         fields = ["name", "description", "account_type", "end_date"]
+        field_classes = {"account_type": TypeChoiceField}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

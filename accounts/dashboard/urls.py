@@ -32,13 +32,17 @@ urlpatterns: list[URLPattern] = [
         name="account_statement_csv",
     ),
     path("accounts/<account_pk:pk>/edit/", views.AccountEditView.as_view(), name="account_edit"),
-    path("accounts/<account_pk:pk>/top-up/", views.AccountTopUpView.as_view(), name="account_top_up"),
+    path(
+        "accounts/<account_pk:pk>/top-up/", views.AccountTopUpView.as_view(), name="account_top_up"
+    ),
     path(
         "accounts/<account_pk:pk>/withdraw/",
         views.AccountWithdrawView.as_view(),
         name="account_withdraw",
     ),
-    path("accounts/<account_pk:pk>/freeze/", views.AccountFreezeView.as_view(), name="account_freeze"),
+    path(
+        "accounts/<account_pk:pk>/freeze/", views.AccountFreezeView.as_view(), name="account_freeze"
+    ),
     path("accounts/<account_pk:pk>/thaw/", views.AccountThawView.as_view(), name="account_thaw"),
     path("accounts/<account_pk:pk>/close/", views.AccountCloseView.as_view(), name="account_close"),
     # transfers

@@ -21,7 +21,6 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
-
 from mptt.forms import TreeNodeChoiceField
 
 from accounts import codes, conf, facade, money

@@ -12,6 +12,7 @@ so a project that does not install ``django.contrib.admin`` registers nothing.
 * Kind, currency and parent are checked in the form against the rules the database enforces
   (fixed once an account has legs; a parent never has legs of its own; a customer card stays a
   liability with a credit limit), so a bad edit is a form error rather than a server error.
+* The audit trail (:class:`~accounts.models.AuditEntry`) is shown read-only, like the ledger.
 * A customer card's code is its bearer secret. Staff without ``accounts.view_card_code`` see it
   masked in the account list and, read-only, on the card's page, and search finds a card by its
   full code only (any part of a house account's code still finds it); the ledger's lists name
@@ -39,7 +40,16 @@ from mptt.admin import MPTTModelAdmin
 
 from . import codes, exceptions, facade, money
 from .api.admin import ApiKeyAdmin, LookupThrottleAdmin
-from .models import Account, AccountType, ApiKey, Kind, LookupThrottle, Transaction, Transfer
+from .models import (
+    Account,
+    AccountType,
+    ApiKey,
+    AuditEntry,
+    Kind,
+    LookupThrottle,
+    Transaction,
+    Transfer,
+)
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -516,6 +526,29 @@ class TransactionAdmin(CodeSearchMixin, ReadOnlyMixin, admin.ModelAdmin):
     debit_display = LegInline.debit_display
     credit_display = LegInline.credit_display
     balance_after_display = LegInline.balance_after_display
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """The audit trail, to read: the facade writes it and the database refuses any change."""
+
+    list_display = ["created_at", "action", "account", "transfer", "username", "surface", "reason"]
+    list_filter = ["action", "surface"]
+    list_select_related = ["account", "transfer"]
+    search_fields = ["username", "reason"]
+    ordering = ["-created_at", "-pk"]
+    date_hierarchy = "created_at"
+    fields = [
+        "created_at",
+        "action",
+        "account",
+        "transfer",
+        "user",
+        "username",
+        "surface",
+        "reason",
+        "changes",
+    ]
 
 
 admin.site.register(LookupThrottle, LookupThrottleAdmin)

@@ -57,10 +57,11 @@ SUPERVISOR = Role(
         "refund_transfer",
         "correct_any_transfer",
         "spend_from_any_account",
+        "view_auditentry",
     ),
     _(
         "Everything staff may do, plus corrections (reverse, refund, any till's transfers), "
-        "spending on behalf of card holders and seeing full card codes."
+        "spending on behalf of card holders, seeing full card codes and the audit trail."
     ),
 )
 

@@ -22,7 +22,16 @@ from accounts.dashboard.views import NOT_A_CARD
 from accounts.models import Account, Kind, Transfer, TransferKind
 
 from .factories import AccountFactory, StaffFactory, UserFactory
-from .test_dashboard import body, client_for, create_data, csv_rows, grant, messages_of, url
+from .test_dashboard import (
+    body,
+    client_for,
+    create_data,
+    csv_rows,
+    errors_of,
+    grant,
+    messages_of,
+    url,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -177,7 +186,7 @@ def test_a_withdrawal_pays_into_a_core_account_or_a_card_never_a_house_account(
             {"amount": "5.00", "destination": target.code},
         )
     refusal = dashboard_forms.WITHDRAW_DESTINATIONS
-    assert messages_of(response) == [f"Pay into (account code): {refusal}"]
+    assert errors_of(response) == [refusal]
 
 
 def test_a_withdrawal_can_pay_into_any_core_account(manager, gift):
@@ -428,7 +437,7 @@ def test_the_transfer_page_offers_only_the_corrections_the_user_may_make(
 
 def test_staff_holding_reverse_transfer_reverse_a_redemption(redemption, gift):
     staff = grant(StaffFactory(), "view_transfer", "reverse_transfer")
-    follow_post(client_for(staff), url("transfer_reverse", redemption.reference))
+    follow_post(client_for(staff), url("transfer_reverse", redemption.reference), {"reason": "x"})
     assert Transfer.objects.get(parent=redemption).kind == TransferKind.REVERSAL
     gift.refresh_from_db()
     assert gift.balance == FIFTY
@@ -510,7 +519,7 @@ def test_a_withdrawal_into_a_code_that_cannot_be_one_is_refused_with_a_message(
             url("account_withdraw", gift.pk),
             {"amount": "5.00", "destination": destination},
         )
-    assert messages_of(response) == ["Pay into (account code): No account has this code."]
+    assert errors_of(response) == ["No account has this code."]
 
 
 @pytest.mark.parametrize(

@@ -83,6 +83,7 @@ DASHBOARD_PERMISSIONS = (
     "reverse_transfer",
     "refund_transfer",
     "view_reports",
+    "view_auditentry",
 )
 
 
@@ -114,6 +115,7 @@ SECTIONS = (
     ("New account", "account_create", "accounts.add_account"),
     ("Transfers", "transfer_list", "accounts.view_transfer"),
     ("Reports", "report_list", "accounts.view_reports"),
+    ("Audit", "audit_list", "accounts.view_auditentry"),
 )
 
 #: Which section each page belongs to, by URL name prefix.
@@ -122,6 +124,7 @@ _SECTION_OF_PREFIX = (
     ("account_", "account_list"),
     ("transfer_", "transfer_list"),
     ("report_", "report_list"),
+    ("audit_", "audit_list"),
 )
 
 

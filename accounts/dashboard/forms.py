@@ -21,9 +21,10 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from mptt.forms import TreeNodeChoiceField
 
-from accounts import codes, conf, facade, money
+from accounts import audit, codes, conf, facade, money
 from accounts.models import (
     CORE_CODE_PREFIX,
     EXPIRED_CODE,
@@ -31,8 +32,10 @@ from accounts.models import (
     SOURCE_CODE,
     Account,
     AccountType,
+    AuditAction,
     Kind,
     Status,
+    Surface,
 )
 
 #: The earliest day a filter or an account's dates may name: the ledger holds nothing dated
@@ -625,3 +628,59 @@ class RefundForm(DashboardForm):
 
 class ReverseForm(DashboardForm):
     description = forms.CharField(max_length=ACTION_DESCRIPTION_LENGTH_MAX, required=False)
+
+
+# -- confirmations and the audit trail -------------------------------------------------------
+
+
+class ReasonForm(DashboardForm):
+    """Why a member of staff freezes, thaws, closes, reverses or refunds: the trail keeps it."""
+
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"),
+        max_length=audit.REASON_LENGTH_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("Kept in the account's history of changes with your name."),
+    )
+
+
+class ReverseConfirmForm(ReasonForm):
+    description = forms.CharField(
+        label=gettext_lazy("Description"),
+        max_length=ACTION_DESCRIPTION_LENGTH_MAX,
+        required=False,
+    )
+    field_order = ["description", "reason"]
+
+
+class RefundConfirmForm(ReverseConfirmForm):
+    amount = amount_field(label=gettext_lazy("Amount"))
+    field_order = ["amount", "description", "reason"]
+
+
+class AuditFilterForm(DashboardForm):
+    action = forms.ChoiceField(
+        label=gettext_lazy("Action"),
+        required=False,
+        choices=[("", gettext_lazy("Any action")), *AuditAction.choices],
+    )
+    user = forms.CharField(label=gettext_lazy("User"), required=False, max_length=150)
+    surface = forms.ChoiceField(
+        label=gettext_lazy("Surface"),
+        required=False,
+        choices=[("", gettext_lazy("Any surface")), *Surface.choices],
+    )
+    account = forms.CharField(label=gettext_lazy("Account"), required=False, max_length=150)
+    #: One account, as linked from its page: by key, so no card's code goes into a URL.
+    account_id = forms.IntegerField(
+        required=False, min_value=1, max_value=PRIMARY_KEY_MAX, widget=forms.HiddenInput
+    )
+    date_from = DayField(label=gettext_lazy("From"), required=False)
+    date_to = DayField(label=gettext_lazy("To"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and end < start:
+            raise forms.ValidationError(gettext_lazy("The end date is before the start date."))
+        return cleaned

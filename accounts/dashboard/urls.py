@@ -3,7 +3,7 @@
 from django.urls import URLPattern, path, register_converter
 from django.urls.converters import IntConverter
 
-from . import report_views, views
+from . import audit_views, confirmations, report_views, views
 
 app_name = "accounts_dashboard"
 
@@ -41,10 +41,20 @@ urlpatterns: list[URLPattern] = [
         name="account_withdraw",
     ),
     path(
-        "accounts/<account_pk:pk>/freeze/", views.AccountFreezeView.as_view(), name="account_freeze"
+        "accounts/<account_pk:pk>/freeze/",
+        confirmations.AccountFreezeView.as_view(),
+        name="account_freeze",
     ),
-    path("accounts/<account_pk:pk>/thaw/", views.AccountThawView.as_view(), name="account_thaw"),
-    path("accounts/<account_pk:pk>/close/", views.AccountCloseView.as_view(), name="account_close"),
+    path(
+        "accounts/<account_pk:pk>/thaw/",
+        confirmations.AccountThawView.as_view(),
+        name="account_thaw",
+    ),
+    path(
+        "accounts/<account_pk:pk>/close/",
+        confirmations.AccountCloseView.as_view(),
+        name="account_close",
+    ),
     # transfers
     path("transfers/", views.TransferListView.as_view(), name="transfer_list"),
     path(
@@ -54,14 +64,17 @@ urlpatterns: list[URLPattern] = [
     ),
     path(
         "transfers/<str:reference>/reverse/",
-        views.TransferReverseView.as_view(),
+        confirmations.TransferReverseView.as_view(),
         name="transfer_reverse",
     ),
     path(
         "transfers/<str:reference>/refund/",
-        views.TransferRefundView.as_view(),
+        confirmations.TransferRefundView.as_view(),
         name="transfer_refund",
     ),
+    # the audit trail
+    path("audit/", audit_views.AuditListView.as_view(), name="audit_list"),
+    path("audit.csv", audit_views.AuditCsvView.as_view(), name="audit_list_csv"),
     # reports
     path("reports/", report_views.ReportListView.as_view(), name="report_list"),
 ]

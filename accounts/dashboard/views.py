@@ -35,7 +35,7 @@ from django.utils.cache import add_never_cache_headers
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView, UpdateView
 
-from accounts import codes, exceptions, facade, reports
+from accounts import audit, codes, facade, reports
 from accounts.exceptions import AccountException
 from accounts.models import Account, Status, Transaction, Transfer, TransferKind
 from accounts.money import format_amount
@@ -49,15 +49,12 @@ from .common import (
     csv_response,
     may_see_card_codes,
     record_action,
-    report_form_errors,
 )
 from .forms import (
     AccountCreateForm,
     AccountEditForm,
     AccountFilterForm,
     PeriodForm,
-    RefundForm,
-    ReverseForm,
     TopUpForm,
     TransferFilterForm,
     WithdrawForm,
@@ -69,6 +66,8 @@ from .forms import (
 
 #: Lines per page of an account's statement on its page.
 STATEMENT_PAGE_SIZE = 25
+#: The latest entries of the audit trail shown on an account's page; the audit list has the rest.
+HISTORY_LENGTH_MAX = 20
 #: What "expiring soon" means in the account list filter.
 EXPIRING_SOON_DAYS = 30
 #: The highest page number read from a URL; beyond it the last page is as far as anyone gets.
@@ -110,6 +109,7 @@ class IndexView(StaffPermissionRequiredMixin, View):
             ("accounts.view_account", "account_list"),
             ("accounts.view_transfer", "transfer_list"),
             ("accounts.view_reports", "report_list"),
+            ("accounts.view_auditentry", "audit_list"),
         ):
             if request.user.has_perm(permission):
                 return redirect(f"accounts_dashboard:{name}")
@@ -216,6 +216,8 @@ class AccountDetailView(StaffPermissionRequiredMixin, DetailView):
         if just_created:
             del session[NEW_CARD_SESSION_KEY]  # type: ignore[union-attr]
         children = list(account.children.order_by("code")[:PAGE_SIZE])
+        # One more entry than shown, to know whether the full audit list has more.
+        history = list(audit.entries_for(account)[: HISTORY_LENGTH_MAX + 1])
         context.update(
             balance=account.get_balance(),
             chart=charts.account_balance_chart(account),
@@ -226,8 +228,11 @@ class AccountDetailView(StaffPermissionRequiredMixin, DetailView):
             full_code=not account.is_card or just_created or may_see_card_codes(self.request.user),
             just_created=just_created,
             moves_money=account.is_card and account.is_open() and not children,
-            top_up_form=TopUpForm(),
-            withdraw_form=WithdrawForm(),
+            # Forms a refused action posted come back as they were typed (AccountActionView).
+            top_up_form=kwargs.get("top_up_form", TopUpForm()),
+            withdraw_form=kwargs.get("withdraw_form", WithdrawForm()),
+            history=history[:HISTORY_LENGTH_MAX],
+            history_continues=len(history) > HISTORY_LENGTH_MAX,
         )
         return context
 
@@ -273,6 +278,8 @@ class AccountStatementCsvView(StaffPermissionRequiredMixin, View):
                         csv_amount(line.amount, currency),
                         csv_amount(line.balance, currency),
                         currency,
+                        # Last, so files read by column position keep their meaning.
+                        line.transfer.username,
                     ]
                 if page >= statement.page_count:
                     return
@@ -286,7 +293,7 @@ class AccountStatementCsvView(StaffPermissionRequiredMixin, View):
         )
         return csv_response(
             f"statement-{name}.csv",
-            ["date", "reference", "kind", "description", "amount", "balance", "currency"],
+            ["date", "reference", "kind", "description", "amount", "balance", "currency", "by"],
             rows(),
         )
 
@@ -384,29 +391,45 @@ class AccountEditView(StaffPermissionRequiredMixin, UpdateView):
 
 
 class AccountActionView(StaffPermissionRequiredMixin, View):
-    """A POST that changes one account, then returns to its page with a message."""
+    """A POST that moves money on one card, then returns to its page with a message.
+
+    A refused action shows the card's page again with the form as it was typed and its errors
+    (status 200, as the other forms of the dashboard), instead of a redirect that would lose it.
+    """
 
     permission_required = "accounts.change_account"
     http_method_names = ["post"]
-    form_class: type[forms.Form] | None = None
+    form_class: type[forms.Form] = TopUpForm
+    #: The name the account page gives this action's form.
+    form_context_name = "top_up_form"
     #: Whether the action moves money, which the dashboard does on customer cards only.
     cards_only = False
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         account = get_object_or_404(Account, pk=pk)
-        form = self.form_class(request.POST) if self.form_class is not None else None
         if self.cards_only and not account.is_card:
+            # Such a page offers no form, so nothing typed is lost by going back to it.
             messages.error(request, NOT_A_CARD.format(account=account))
-        elif form is not None and not form.is_valid():
-            report_form_errors(request, form)
-        else:
+            return redirect("accounts_dashboard:account_detail", pk=account.pk)
+        form = self.form_class(request.POST)
+        if form.is_valid():
             try:
                 done = self.act(account, form)
             except AccountException as exc:
-                messages.error(request, exc.message)
+                form.add_error(None, exc.message)
             else:
                 messages.success(request, done)
-        return redirect("accounts_dashboard:account_detail", pk=account.pk)
+                return redirect("accounts_dashboard:account_detail", pk=account.pk)
+        return self.show_again(account, form)
+
+    def show_again(self, account: Account, form: forms.Form) -> HttpResponse:
+        """The account's page, with ``form`` bound to what was posted and showing its errors."""
+        page = AccountDetailView()
+        page.setup(self.request, pk=account.pk)
+        # Read the account afresh: a refused act may have left the instance with stale values.
+        page.object = page.get_object()
+        context = page.get_context_data(object=page.object, **{self.form_context_name: form})
+        return page.render_to_response(context)
 
     def act(self, account: Account, form: Any) -> str:
         raise NotImplementedError
@@ -442,6 +465,7 @@ class AccountWithdrawView(AccountActionView):
     """
 
     form_class = WithdrawForm
+    form_context_name = "withdraw_form"
     cards_only = True
 
     def act(self, account: Account, form: WithdrawForm) -> str:
@@ -459,33 +483,6 @@ class AccountWithdrawView(AccountActionView):
             f"(transfer {made.reference}); the balance is now "
             f"{_money(account.balance, account.currency)}."
         )
-
-
-class AccountStatusView(AccountActionView):
-    """Freeze, thaw or close through the facade, which locks the row and checks the rules."""
-
-    change: Any = None
-    done = ""
-
-    def act(self, account: Account, form: None) -> str:
-        self.change(account, user=self.request.user)
-        record_action(self.request, account, f"{self.done.capitalize()} (dashboard).")
-        return f"Account {account} {self.done}."
-
-
-class AccountFreezeView(AccountStatusView):
-    change = staticmethod(facade.freeze_account)
-    done = "frozen"
-
-
-class AccountThawView(AccountStatusView):
-    change = staticmethod(facade.thaw_account)
-    done = "thawed"
-
-
-class AccountCloseView(AccountStatusView):
-    change = staticmethod(facade.close_account)
-    done = "closed"
 
 
 # -- transfers -------------------------------------------------------------------------------
@@ -574,70 +571,5 @@ class TransferDetailView(StaffPermissionRequiredMixin, DetailView):
             children=list(made.children.select_related("source", "destination").order_by("pk")),
             refundable=refundable,
             can_correct=can_be_corrected(made, refundable),
-            refund_form=RefundForm(initial={"amount": format_amount(refundable, made.currency)}),
-            reverse_form=ReverseForm(),
         )
         return context
-
-
-class TransferActionView(StaffPermissionRequiredMixin, View):
-    """A POST that corrects one transfer, then returns to its page with a message.
-
-    The facade trusts its caller with corrections (a reversal needs no authorisation on the
-    account it takes money back from), so each has its own permission here.
-    """
-
-    permission_required: Any = None  # each correction names its own
-    http_method_names = ["post"]
-    form_class: type[forms.Form] = ReverseForm
-
-    def post(self, request: HttpRequest, reference: str) -> HttpResponse:
-        original = _get_transfer(reference)
-        form = self.form_class(request.POST)
-        if not form.is_valid():
-            report_form_errors(request, form)
-        else:
-            try:
-                done = self.act(original, form)
-            except AccountException as exc:
-                messages.error(request, exc.message)
-            else:
-                messages.success(request, done)
-        return redirect("accounts_dashboard:transfer_detail", reference=original.reference)
-
-    def act(self, original: Transfer, form: Any) -> str:
-        raise NotImplementedError
-
-
-class TransferReverseView(TransferActionView):
-    permission_required = "accounts.reverse_transfer"
-    form_class = ReverseForm
-
-    def act(self, original: Transfer, form: ReverseForm) -> str:
-        made = facade.reverse(
-            original,
-            user=self.request.user,
-            description=form.cleaned_data["description"] or f"Reversal of {original.reference}",
-        )
-        return f"Reversed {_money(made.amount, made.currency)} as transfer {made.reference}."
-
-
-class TransferRefundView(TransferActionView):
-    permission_required = "accounts.refund_transfer"
-    form_class = RefundForm
-
-    def act(self, original: Transfer, form: RefundForm) -> str:
-        if original.source is None or original.destination is None:
-            raise exceptions.InvalidTransfer(
-                f"Transfer {original.reference} has more than two legs; post a correcting entry."
-            )
-        amount = form.cleaned_data["amount"]
-        made = facade.transfer(
-            original.destination,
-            original.source,
-            amount,
-            parent=original,
-            user=self.request.user,
-            description=form.cleaned_data["description"] or f"Refund of {original.reference}",
-        )
-        return f"Refunded {_money(amount, made.currency)} as transfer {made.reference}."

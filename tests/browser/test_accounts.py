@@ -123,7 +123,9 @@ def test_staff_reverse_a_redemption_from_its_transfer_page(
     expect(page.locator(".refundable")).to_have_text("Remaining refundable: 20.00 GBP")
     screenshot("transfer")
 
-    page.get_by_role("button", name="Reverse 20.00 GBP").click()
+    page.get_by_role("link", name="Reverse 20.00 GBP").click()
+    page.get_by_label("Reason").fill("Redeemed in error")
+    page.get_by_role("button", name="Reverse").click()
 
     expect(page.get_by_role("status")).to_contain_text("Reversed 20.00 GBP as transfer")
     reversal = Transfer.objects.get(kind=TransferKind.REVERSAL)
@@ -131,7 +133,7 @@ def test_staff_reverse_a_redemption_from_its_transfer_page(
     related = page.locator("section", has=page.get_by_role("heading", name="Related transfers"))
     expect(related.locator("tbody tr", has_text=reversal.reference)).to_contain_text("Reversal")
     expect(page.locator(".refundable")).to_have_text("Remaining refundable: 0.00 GBP")
-    expect(page.get_by_role("button", name=re.compile("^Reverse"))).to_have_count(0)
+    expect(page.get_by_role("link", name=re.compile("^Reverse"))).to_have_count(0)
     screenshot("transfer-reversed")
     card.refresh_from_db()
     assert card.balance == FIFTY

@@ -11,7 +11,9 @@ withdraw forms are offered on a card's page alone, and their views refuse any ot
 A withdrawal pays into a core account or another card, never into a house account, so value
 cannot leave the customers' side of the books except as a sale, an expiry or a refund to the
 source. Reversals and refunds, which the facade trusts its caller with, need their own
-permissions (``accounts.reverse_transfer``, ``accounts.refund_transfer``).
+permissions (``accounts.reverse_transfer``, ``accounts.refund_transfer``). Freezing, thawing,
+closing, reversing and refunding go through a confirmation page that asks for a reason
+(:mod:`accounts.dashboard.confirmations`).
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
@@ -82,6 +82,20 @@ NEW_CARD_SESSION_KEY = "accounts_dashboard_new_card"
 NOT_A_CARD = (
     "{account} is not a customer card: the dashboard loads money onto cards and takes it off "
     "them, never house, core or placeholder accounts."
+)
+
+
+#: The account list's order. House accounts come first, in tree order (``tree_path`` puts each
+#: account right after its parent; siblings follow their random path tokens), so the few
+#: accounts the books are built on are not lost among thousands of cards. Cards follow, grouped
+#: by account type in the type tree's order (untyped cards last), then by code.
+ACCOUNT_LIST_ORDER = (
+    "is_card",
+    Case(When(is_card=False, then=F("tree_path")), default=Value("")).asc(),
+    F("account_type__tree_id").asc(nulls_last=True),
+    F("account_type__lft").asc(nulls_last=True),
+    "code",
+    "pk",
 )
 
 
@@ -141,7 +155,7 @@ class AccountListView(StaffPermissionRequiredMixin, ListView):
             Account.objects.with_balances()
             .annotate(has_children=Exists(Account.objects.filter(parent=OuterRef("pk"))))
             .select_related("account_type", "primary_user")
-            .order_by("pk")
+            .order_by(*ACCOUNT_LIST_ORDER)
         )
         self.filter_form = AccountFilterForm(self.request.GET or None)
         if not self.filter_form.is_valid():

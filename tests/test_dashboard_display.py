@@ -157,3 +157,48 @@ def test_the_account_list_keeps_its_order_when_filtered_and_paged(
     second = staff_client.get(url("account_list"), {"q": "AAA-CARD", "page": 2})
     assert [a.code for a in second.context["accounts"]] == ["AAA-CARD-P", "AAA-CARD-0"]
     assert "Cards: Promotional" in body(second)
+
+
+# -- placeholder accounts ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def placeholder(source):
+    """A placeholder "Customer funds" over two cards holding 30.00 and 12.50."""
+    parent = AccountFactory(code="FUNDS", name="Customer funds")
+    first = AccountFactory(code="FUNDS-A", name="First child", parent=parent)
+    second = AccountFactory(code="FUNDS-B", name="Second child", parent=parent)
+    facade.transfer(source, first, Decimal("30.00"))
+    facade.transfer(source, second, Decimal("12.50"))
+    return parent
+
+
+def test_a_placeholder_has_its_own_page_with_children_and_their_total(staff_client, placeholder):
+    response = staff_client.get(url("account_detail", placeholder.pk))
+    assert [t.name for t in response.templates][0] == "accounts/dashboard/account_placeholder.html"
+    children = response.context["children"]
+    assert [(c.code, c.rollup_balance) for c in children] == [
+        ("FUNDS-A", Decimal("30.00")),
+        ("FUNDS-B", Decimal("12.50")),
+    ]
+    assert response.context["balance"] == Decimal("42.50")
+    page = body(response)
+    for child in children:
+        assert url("account_detail", child.pk) in page
+    assert "42.50" in page and "30.00" in page and "12.50" in page
+
+
+def test_a_placeholder_page_offers_no_statement_and_no_posting_forms(staff_client, placeholder):
+    page = body(staff_client.get(url("account_detail", placeholder.pk)))
+    assert url("account_top_up", placeholder.pk) not in page
+    assert url("account_withdraw", placeholder.pk) not in page
+    assert url("account_statement_csv", placeholder.pk) not in page
+    assert "Opening balance" not in page
+    assert "No postings" not in page
+
+
+def test_a_leaf_account_keeps_its_statement_page(staff_client, placeholder):
+    child = placeholder.children.get(code="FUNDS-A")
+    response = staff_client.get(url("account_detail", child.pk))
+    assert [t.name for t in response.templates][0] == "accounts/dashboard/account_detail.html"
+    assert "Opening balance" in body(response)

@@ -32,6 +32,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.functional import cached_property
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView, UpdateView
 
@@ -207,9 +208,23 @@ class AccountDetailView(StaffPermissionRequiredMixin, DetailView):
     context_object_name = "account"
     queryset = Account.objects.select_related("account_type", "primary_user", "parent")
 
+    @cached_property
+    def placeholder(self) -> bool:
+        """Whether the account only sums its children (and so takes no postings of its own)."""
+        return self.object.is_placeholder()
+
+    def get_template_names(self) -> list[str]:
+        # A placeholder has no statement and no forms it could use: a page of its own.
+        if self.placeholder:
+            return ["accounts/dashboard/account_placeholder.html"]
+        return super().get_template_names()
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         account: Account = self.object
+        if self.placeholder:
+            context.update(placeholder_context(account))
+            return context
         period = PeriodForm(self.request.GET or None)
         start, end = period.bounds() if period.is_valid() else (None, None)
         statement = reports.statement(
@@ -251,6 +266,30 @@ class AccountDetailView(StaffPermissionRequiredMixin, DetailView):
             # A page holding a card's code is kept out of every cache, the browser's included.
             add_never_cache_headers(response)
         return response
+
+
+def placeholder_context(account: Account) -> dict[str, Any]:
+    """A placeholder's page: its children with their balances and the roll-up total.
+
+    Each child's balance is rolled up over its own subtree in its own currency; the total is
+    the placeholder's roll-up per currency, never adding amounts in different currencies.
+    """
+    children = list(
+        Account.objects.with_balances()
+        .filter(parent=account)
+        .annotate(has_children=Exists(Account.objects.filter(parent=OuterRef("pk"))))
+        .order_by("code", "pk")[: PAGE_SIZE + 1]
+    )
+    return {
+        "children": children[:PAGE_SIZE],
+        "more_children": len(children) > PAGE_SIZE,
+        "balance": account.get_balance(),
+        "other_balances": [
+            (currency, amount)
+            for currency, amount in account.get_balances().items()
+            if currency != account.currency and amount
+        ],
+    }
 
 
 class AccountStatementCsvView(StaffPermissionRequiredMixin, View):

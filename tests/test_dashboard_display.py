@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,14 +13,19 @@ from django.contrib.auth.models import Permission
 from django.http import HttpResponseBase
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts import facade, reports
 from accounts.dashboard.common import DASHBOARD_PERMISSIONS
-from accounts.models import KIND_ORDER, Kind, kind_rank
+from accounts.models import KIND_ORDER, Kind, Transfer, kind_rank
 
 from .factories import AccountFactory
 
 pytestmark = pytest.mark.django_db
+
+DASHBOARD_CSS = (
+    Path(__file__).resolve().parent.parent / "accounts/static/accounts/dashboard/dashboard.css"
+)
 
 
 def url(name: str, *args: Any) -> str:
@@ -202,3 +208,72 @@ def test_a_leaf_account_keeps_its_statement_page(staff_client, placeholder):
     response = staff_client.get(url("account_detail", child.pk))
     assert [t.name for t in response.templates][0] == "accounts/dashboard/account_detail.html"
     assert "Opening balance" in body(response)
+
+
+# -- printable card and receipt ----------------------------------------------------------------
+
+
+@pytest.fixture
+def gift_card(source):
+    card = AccountFactory(code="7KQ3-ABCD-EFGH-PB3N", name="Birthday card", is_card=True)
+    facade.transfer(source, card, Decimal("25.00"), description="Sold at the till")
+    return card
+
+
+def test_a_card_prints_with_its_full_code_and_a_qr_code(staff_client, gift_card):
+    response = staff_client.get(url("account_print", gift_card.pk))
+    assert response.status_code == 200
+    page = body(response)
+    assert "<span>7KQ3</span>-<span>ABCD</span>-<span>EFGH</span>-<span>PB3N</span>" in page
+    assert '<div class="print-qr"' in page and "<svg" in page
+    assert "no-store" in response["Cache-Control"]
+    assert "@media print" in DASHBOARD_CSS.read_text()
+
+
+def test_a_card_prints_its_code_as_text_without_segno(staff_client, gift_card, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "segno", None)  # makes `import segno` fail
+    response = staff_client.get(url("account_print", gift_card.pk))
+    assert response.status_code == 200
+    page = body(response)
+    assert "<span>PB3N</span>" in page
+    assert "<svg" not in page and "print-qr" not in page
+
+
+def test_printing_a_card_needs_the_permission_to_see_its_code(staff, gift_card):
+    client = client_for(grant(staff, "view_account"))
+    assert client.get(url("account_print", gift_card.pk)).status_code == 403
+    assert url("account_print", gift_card.pk) not in body(
+        client.get(url("account_detail", gift_card.pk))
+    )
+
+
+def test_only_cards_are_printed(staff_client, source):
+    assert staff_client.get(url("account_print", source.pk)).status_code == 404
+
+
+def test_the_card_page_links_to_its_printable_card(staff_client, gift_card):
+    page = body(staff_client.get(url("account_detail", gift_card.pk)))
+    assert url("account_print", gift_card.pk) in page
+
+
+def test_a_transfer_prints_as_a_receipt_with_cards_masked(staff_client, gift_card):
+    made = Transfer.objects.get(destination=gift_card)
+    detail = body(staff_client.get(url("transfer_detail", made.reference)))
+    assert url("transfer_receipt", made.reference) in detail
+    response = staff_client.get(url("transfer_receipt", made.reference))
+    assert response.status_code == 200
+    page = body(response)
+    assert made.reference in page
+    assert "25.00 GBP" in page
+    assert "Sold at the till" in page
+    assert gift_card.display_code in page
+    assert "7KQ3-ABCD" not in page and "EFGH" not in page
+    assert timezone.localtime(made.created_at).strftime("%Y-%m-%d %H:%M") in page
+
+
+def test_a_receipt_needs_the_permission_to_view_transfers(staff, gift_card):
+    made = Transfer.objects.get(destination=gift_card)
+    client = client_for(grant(staff, "view_account"))
+    assert client.get(url("transfer_receipt", made.reference)).status_code == 403

@@ -3,7 +3,7 @@
 from django.urls import URLPattern, path, register_converter
 from django.urls.converters import IntConverter
 
-from . import report_views, views
+from . import print_views, report_views, views
 
 app_name = "accounts_dashboard"
 
@@ -45,6 +45,11 @@ urlpatterns: list[URLPattern] = [
     ),
     path("accounts/<account_pk:pk>/thaw/", views.AccountThawView.as_view(), name="account_thaw"),
     path("accounts/<account_pk:pk>/close/", views.AccountCloseView.as_view(), name="account_close"),
+    path(
+        "accounts/<account_pk:pk>/print/",
+        print_views.CardPrintView.as_view(),
+        name="account_print",
+    ),
     # transfers
     path("transfers/", views.TransferListView.as_view(), name="transfer_list"),
     path(
@@ -61,6 +66,11 @@ urlpatterns: list[URLPattern] = [
         "transfers/<str:reference>/refund/",
         views.TransferRefundView.as_view(),
         name="transfer_refund",
+    ),
+    path(
+        "transfers/<str:reference>/receipt/",
+        print_views.TransferReceiptView.as_view(),
+        name="transfer_receipt",
     ),
     # reports
     path("reports/", report_views.ReportListView.as_view(), name="report_list"),

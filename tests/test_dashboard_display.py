@@ -277,3 +277,97 @@ def test_a_receipt_needs_the_permission_to_view_transfers(staff, gift_card):
     made = Transfer.objects.get(destination=gift_card)
     client = client_for(grant(staff, "view_account"))
     assert client.get(url("transfer_receipt", made.reference)).status_code == 403
+
+
+# -- amounts as people read them ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "grouped", "expected"),
+    [
+        ("en", False, "1234.50"),
+        ("en", True, "1,234.50"),
+        ("de", False, "1234,50"),
+        ("de", True, "1.234,50"),
+    ],
+)
+def test_amounts_for_people_follow_the_currency_and_the_language(language, grouped, expected):
+    from django.test import override_settings
+    from django.utils import translation
+
+    from accounts.money import localize_amount
+    from accounts.templatetags.accounts_tags import money
+
+    with translation.override(language), override_settings(USE_THOUSAND_SEPARATOR=grouped):
+        assert localize_amount(Decimal("1234.5000"), "GBP") == expected
+        assert money(Decimal("1234.5000"), "GBP") == expected
+        assert localize_amount(Decimal("525.0000"), "JPY") == "525"
+        assert localize_amount(Decimal("525.0000"), "KWD") == (
+            "525,000" if language == "de" else "525.000"
+        )
+
+
+@pytest.mark.parametrize(
+    ("currency", "limit", "balance"), [("GBP", "500.00", "525.00"), ("JPY", "500", "525")]
+)
+def test_a_refused_top_up_quotes_amounts_in_the_currencys_places(currency, limit, balance):
+    from django.test import override_settings
+
+    from accounts import exceptions
+
+    card = AccountFactory(is_card=True, currency=currency)
+    source = AccountFactory(kind=Kind.ASSET, credit_limit=None, currency=currency)
+    facade.transfer(source, card, Decimal("500"))
+    card.refresh_from_db()
+    with override_settings(ACCOUNTS_MAX_INITIAL_VALUE=Decimal("500")):
+        with pytest.raises(exceptions.AmountOutOfRange) as refused:
+            facade.top_up(card, Decimal("25"), source=source)
+        assert refused.value.message == (
+            f"A top-up may not take the balance above {limit}; it would reach {balance}."
+        )
+        with pytest.raises(exceptions.AmountOutOfRange) as too_big:
+            facade.create_account(amount=Decimal("600"), currency=currency, source=source)
+        assert too_big.value.message == f"The largest amount that can be loaded is {limit}."
+
+
+def test_an_unbalanced_entry_quotes_the_difference_in_the_currencys_places(source, account):
+    from accounts import exceptions
+    from accounts.facade import Credit, Debit
+
+    with pytest.raises(exceptions.InvalidEntry) as refused:
+        facade.post([Debit(source, Decimal("10.5")), Credit(account, Decimal("10"))])
+    assert refused.value.message == "Debits and credits differ: GBP off by -0.50."
+
+
+def test_dashboard_messages_are_localised_while_csv_stays_plain(staff_client, source):
+    from django.test import override_settings
+
+    card = AccountFactory(code="CARD-LOCAL", is_card=True)
+    with override_settings(USE_THOUSAND_SEPARATOR=True):
+        response = staff_client.post(
+            url("account_top_up", card.pk),
+            {"amount": "1234.50", "source": source.code, "description": ""},
+            follow=True,
+        )
+        made = Transfer.objects.get(destination=card)
+        assert [str(m) for m in response.context["dashboard_messages"]] == [
+            f"Topped up 1,234.50 GBP (transfer {made.reference}); the balance is now 1,234.50 GBP."
+        ]
+        assert "1,234.50" in body(response)
+        statement = body(staff_client.get(url("account_statement_csv", card.pk)))
+    assert "1234.50" in statement and "1,234.50" not in statement
+
+
+def test_the_admin_shows_credit_limits_in_the_currencys_places(client, admin_client, staff):
+    from django.contrib.auth.models import Permission
+
+    from accounts.models import Account
+
+    card = AccountFactory(credit_limit=Decimal("10"), currency="GBP")
+    change = reverse("admin:accounts_account_change", args=[card.pk])
+    assert 'value="10.00"' in body(admin_client.get(change))
+    staff.user_permissions.add(Permission.objects.get(codename="view_account"))
+    client.force_login(staff)
+    page = body(client.get(change))
+    assert "10.00 GBP" in page and "10.0000" not in page
+    assert Account.objects.get(pk=card.pk).credit_limit == Decimal("10")

@@ -39,7 +39,7 @@ from django.views.generic import DetailView, FormView, ListView, UpdateView
 from accounts import codes, exceptions, facade, reports
 from accounts.exceptions import AccountException
 from accounts.models import Account, Status, Transaction, Transfer, TransferKind
-from accounts.money import format_amount
+from accounts.money import format_amount, localize_amount
 
 from . import charts
 from .common import (
@@ -112,7 +112,8 @@ def _safe_filename(text: str, fallback: str) -> str:
 
 
 def _money(amount: Decimal | None, currency: str) -> str:
-    return f"{format_amount(amount, currency)} {currency}"
+    """``1,234.50 GBP`` for a message: the currency's places, localised as on the pages."""
+    return f"{localize_amount(amount, currency)} {currency}"
 
 
 class IndexView(StaffPermissionRequiredMixin, View):

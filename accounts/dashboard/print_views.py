@@ -16,6 +16,7 @@ from typing import Any
 from django.http import Http404, HttpResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 from django.views.generic import DetailView
 
 from accounts.models import Account, Transfer
@@ -54,7 +55,7 @@ class CardPrintView(StaffPermissionRequiredMixin, DetailView):
         account: Account = super().get_object(queryset)
         if not account.is_card:
             # House accounts' codes are not handed to anyone: nothing to print.
-            raise Http404("Only customer cards are printed.")
+            raise Http404(gettext("Only customer cards are printed."))
         return account
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:

@@ -121,6 +121,9 @@ def mixed_accounts(db):
     made["card-z"] = AccountFactory(code="AAA-CARD-Z", is_card=True, account_type=gift)
     made["bank"] = AccountFactory(code="ZZ-BANK", kind=Kind.ASSET, credit_limit=None)
     made["card-p"] = AccountFactory(code="AAA-CARD-P", is_card=True, account_type=promo)
+    made["savings"] = AccountFactory(
+        code="ZZ-BANK-SAV", kind=Kind.ASSET, credit_limit=None, parent=made["bank"]
+    )
     made["current"] = AccountFactory(
         code="ZZ-BANK-CUR", kind=Kind.ASSET, credit_limit=None, parent=made["bank"]
     )
@@ -138,7 +141,8 @@ def test_the_account_list_shows_house_accounts_in_tree_order_then_cards_by_type(
     house = [code for code in shown if code not in cards]
     # Every house account before every card, each child right after its parent.
     assert shown[: len(house)] == house
-    assert house.index("ZZ-BANK") + 1 == house.index("ZZ-BANK-CUR")
+    bank = house.index("ZZ-BANK")
+    assert house[bank : bank + 3] == ["ZZ-BANK", "ZZ-BANK-CUR", "ZZ-BANK-SAV"]
     # Cards grouped by type (in the type tree's order), by code within a type, untyped last.
     assert shown[len(house) :] == ["AAA-CARD-A", "AAA-CARD-Z", "AAA-CARD-P", "AAA-CARD-0"]
     page = body(response)
@@ -371,3 +375,15 @@ def test_the_admin_shows_credit_limits_in_the_currencys_places(client, admin_cli
     page = body(client.get(change))
     assert "10.00 GBP" in page and "10.0000" not in page
     assert Account.objects.get(pk=card.pk).credit_limit == Decimal("10")
+
+
+def test_past_the_house_order_limit_the_list_still_keeps_children_under_their_parent(
+    staff_client, mixed_accounts, monkeypatch
+):
+    from accounts.dashboard import views
+
+    monkeypatch.setattr(views, "HOUSE_ORDER_MAX", 1)
+    shown = [a.code for a in staff_client.get(url("account_list")).context["accounts"]]
+    bank = shown.index("ZZ-BANK")
+    assert set(shown[bank + 1 : bank + 3]) == {"ZZ-BANK-CUR", "ZZ-BANK-SAV"}
+    assert shown[-4:] == ["AAA-CARD-A", "AAA-CARD-Z", "AAA-CARD-P", "AAA-CARD-0"]

@@ -57,9 +57,14 @@ setup(
             # Fuzzing the JSON API against its OpenAPI document (tests/test_api_fuzz.py).
             "schemathesis>=4.0",
             "hypothesis>=6.130",
+            # The printable card's QR code (the qr extra), so its tests run.
+            "segno>=1.5",
         ],
         # What `make sandbox` installs: the demo site reads DATABASE_URL and mounts the API.
-        "sandbox": ["dj-database-url>=2.1", "django-ninja>=1.3"],
+        "sandbox": ["dj-database-url>=2.1", "django-ninja>=1.3", "segno>=1.5"],
+        # A QR code of the card's code on the dashboard's printable card; without it the
+        # page shows the code as text only.
+        "qr": ["segno>=1.5"],
         "lint": [
             "ruff>=0.5",
             "mypy>=1.10",

@@ -112,10 +112,10 @@ def masked_code(obj: Account) -> str:
 
 
 def _amount(amount: Any, currency: str) -> str:
-    """``12.50 GBP``: an amount with the places its currency uses, and the currency."""
+    """``12.50 GBP``: an amount with the places its currency uses, localised, and the currency."""
     if amount is None:
         return "-"
-    return f"{money.format_amount(amount, currency)} {currency}"
+    return f"{money.localize_amount(amount, currency)} {currency}"
 
 
 @admin.register(AccountType)
@@ -147,6 +147,13 @@ class AccountAdminForm(forms.ModelForm):
             "primary_user",
             "secondary_users",
         ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        limit = self.instance.credit_limit if self.instance.pk is not None else None
+        if "credit_limit" in self.fields and limit is not None:
+            # The column holds four places; show the limit as its currency writes it (10.00).
+            self.initial["credit_limit"] = money.format_amount(limit, self.instance.currency)
 
     def clean_currency(self) -> str:
         currency = (self.cleaned_data.get("currency") or "").upper()
@@ -364,6 +371,12 @@ class AccountAdmin(CodeSearchMixin, admin.ModelAdmin):
 
     def get_fieldsets(self, request: HttpRequest, obj: Account | None = None) -> Any:
         fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and not self.has_change_permission(request, obj):
+            # Read only, the raw field would show the column's four places (10.0000).
+            fieldsets = [
+                (name, {**options, "fields": _limit_display(options["fields"])})
+                for name, options in fieldsets
+            ]
         if not self.hides_code(request, obj):
             return fieldsets
         return [
@@ -390,6 +403,11 @@ class AccountAdmin(CodeSearchMixin, admin.ModelAdmin):
         # Accounts with postings are protected by the ledger's foreign keys; the admin's
         # confirmation page lists those postings instead of deleting anything.
         return super().has_delete_permission(request, obj)
+
+
+def _limit_display(fields: Any) -> list[Any]:
+    """``fields`` of a fieldset with the credit limit replaced by its formatted display."""
+    return ["credit_limit_display" if name == "credit_limit" else name for name in fields]
 
 
 def _mask_code(fields: Any) -> list[Any]:

@@ -865,7 +865,8 @@ def post(
         unbalanced = {c: t for c, t in totals.items() if t != 0}
         if unbalanced:
             detail = ", ".join(
-                gettext("%(currency)s off by %(difference)s") % {"currency": c, "difference": t}
+                gettext("%(currency)s off by %(difference)s")
+                % {"currency": c, "difference": money.format_amount(t, c)}
                 for c, t in sorted(unbalanced.items())
             )
             raise exceptions.InvalidEntry(
@@ -983,23 +984,30 @@ def _check_load(
 ) -> None:
     """Refuse a load or top-up outside the settings' bounds.
 
-    ``currency`` is the account's, for showing ``balance_after`` in its minor units.
+    ``currency`` is the account's, for showing the limits and ``balance_after`` in its minor
+    units (``500.00``, not the setting's ``500`` or the column's ``525.0000``).
     """
     low, high = conf.min_initial_value(), conf.max_initial_value()
+    currency = currency or conf.default_currency()
     if low is not None and amount < low:
         raise exceptions.AmountOutOfRange(
-            gettext("The smallest amount that can be loaded is %(limit)s.") % {"limit": low}
+            gettext("The smallest amount that can be loaded is %(limit)s.")
+            % {"limit": money.format_amount(low, currency)}
         )
     if high is not None and amount > high:
         raise exceptions.AmountOutOfRange(
-            gettext("The largest amount that can be loaded is %(limit)s.") % {"limit": high}
+            gettext("The largest amount that can be loaded is %(limit)s.")
+            % {"limit": money.format_amount(high, currency)}
         )
     if high is not None and balance_after is not None and balance_after > high:
         raise exceptions.AmountOutOfRange(
             gettext(
                 "A top-up may not take the balance above %(limit)s; it would reach %(balance)s."
             )
-            % {"limit": high, "balance": money.format_amount(balance_after, currency)}
+            % {
+                "limit": money.format_amount(high, currency),
+                "balance": money.format_amount(balance_after, currency),
+            }
         )
 
 
@@ -1025,7 +1033,7 @@ def create_account(
     surface = _check_act(reason, surface)
     if amount is not None:
         amount = validate_amount(amount)
-        _check_load(amount)
+        _check_load(amount, currency=fields.get("currency") or "")
     with transaction.atomic():
         account = Account.objects.create(**fields)
         load = None

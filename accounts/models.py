@@ -61,6 +61,31 @@ def _kind_label(kind: str) -> str:
         return str(kind)
 
 
+#: The kinds in the order an accountant reads them: the balance sheet (assets, liabilities,
+#: equity), then the income statement (income, expenses), then the trading clearing accounts.
+KIND_ORDER: tuple[Kind, ...] = (
+    Kind.ASSET,
+    Kind.LIABILITY,
+    Kind.EQUITY,
+    Kind.INCOME,
+    Kind.EXPENSE,
+    Kind.TRADING,
+)
+
+
+def kind_rank(kind: str) -> int:
+    """Return ``kind``'s place in :data:`KIND_ORDER`; anything unknown sorts last."""
+    try:
+        return KIND_ORDER.index(Kind(kind))
+    except ValueError:
+        return len(KIND_ORDER)
+
+
+def kind_choices() -> list[tuple[str, Any]]:
+    """The kinds as form choices, in :data:`KIND_ORDER`, with lazily translated labels."""
+    return [(kind.value, kind.label) for kind in KIND_ORDER]
+
+
 #: Kinds whose balance grows with debits; their leg sums are flipped to give the balance.
 DEBIT_NORMAL_KINDS = frozenset({Kind.ASSET, Kind.EXPENSE})
 

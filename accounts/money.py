@@ -77,6 +77,24 @@ def format_amount(amount: Decimal | None, currency: str) -> str:
     return str(amount.quantize(quantum(currency)))
 
 
+def localize_amount(amount: Decimal | None, currency: str) -> str:
+    """Format ``amount`` for people: its currency's places, in the active language's format.
+
+    ``1234.5`` GBP reads ``1234.50`` in English and ``1234,50`` in German, with thousands
+    grouped (``1,234.50``, ``1.234,50``) when ``USE_THOUSAND_SEPARATOR`` is on. Pages, the
+    dashboard's messages and the admin use this. The ledger's refusals (facade, models), CSV
+    files, the API, form values and commands use :func:`format_amount`, which stays
+    machine-readable: a refusal quotes the same figures in every language, so an API client
+    can read them. The amount is never a float.
+    """
+    if amount is None:
+        return ""
+    # Imported here: this module is vocabulary that the settings-free layers import too.
+    from django.utils.formats import number_format
+
+    return number_format(amount.quantize(quantum(currency)), minor_units(currency))
+
+
 class Balance:
     """Amounts in several currencies, as for a trial balance; never adds across currencies.
 

@@ -42,6 +42,7 @@ from .models import (
     Transfer,
     TransferKind,
     _balance_as_of_subquery,
+    kind_rank,
     money_field,
 )
 from .money import DECIMAL_PLACES, Balance
@@ -95,10 +96,17 @@ class TrialBalance:
 
 
 def trial_balance(as_of: datetime.datetime | None = None) -> TrialBalance:
-    """Every leaf account with a debit or credit balance, totalled per currency (one query)."""
+    """Every leaf account with a debit or credit balance, totalled per currency (one query).
+
+    Rows come in accounting order (:data:`~accounts.models.KIND_ORDER`, then code), as an
+    accountant reads a trial balance, and ``by_kind`` follows the same order.
+    """
     rows, debits, credits = [], Balance(), Balance()
     by_kind: dict[str, Balance] = defaultdict(Balance)
-    for account in _leaf_balances(as_of).exclude(b=0).order_by("kind", "code"):
+    leaves = sorted(
+        _leaf_balances(as_of).exclude(b=0), key=lambda a: (kind_rank(a.kind), a.code, a.pk)
+    )
+    for account in leaves:
         natural = account.b
         leg_sum = natural * (-1 if account.kind in DEBIT_NORMAL_KINDS else 1)
         debit = -leg_sum if leg_sum < 0 else Decimal(0)

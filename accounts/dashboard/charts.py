@@ -25,7 +25,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from accounts.models import Account, Transaction
-from accounts.money import DECIMAL_PLACES, format_amount
+from accounts.money import DECIMAL_PLACES, localize_amount
 
 #: Most legs read to draw one chart.
 MAX_POINTS = 200
@@ -148,8 +148,8 @@ def balance_chart_svg(
         format_html(
             "<title>{}: from {} to {} {}, {} to {}</title>",
             title,
-            format_amount(low, currency),
-            format_amount(high, currency),
+            localize_amount(low, currency),
+            localize_amount(high, currency),
             currency,
             first_day,
             last_day,
@@ -186,7 +186,7 @@ def balance_chart_svg(
                 MARGIN_LEFT - 6,
                 _number(y(amount)),
                 baseline,
-                format_amount(amount, currency),
+                localize_amount(amount, currency),
             )
         )
     parts.append(

@@ -27,7 +27,7 @@ from django.views.generic import FormView
 from accounts import exceptions, facade
 from accounts.exceptions import AccountException
 from accounts.models import Account, Status, Surface, Transfer, TransferKind
-from accounts.money import format_amount
+from accounts.money import format_amount, localize_amount
 
 from .common import StaffPermissionRequiredMixin, may_see_card_codes, record_action, shown_code
 from .forms import ReasonForm, RefundConfirmForm, ReverseConfirmForm
@@ -36,7 +36,7 @@ from .views import _get_transfer
 
 def _money(amount: Decimal | None, currency: str) -> str:
     return gettext("%(amount)s %(currency)s") % {
-        "amount": format_amount(amount, currency),
+        "amount": localize_amount(amount, currency),
         "currency": currency,
     }
 

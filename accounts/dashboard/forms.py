@@ -36,6 +36,7 @@ from accounts.models import (
     Kind,
     Status,
     Surface,
+    kind_choices,
 )
 
 #: The earliest day a filter or an account's dates may name: the ledger holds nothing dated
@@ -267,7 +268,7 @@ class UserField(forms.CharField):
 class AccountFilterForm(DashboardForm):
     q = forms.CharField(label="Search", required=False, max_length=150)
     status = forms.ChoiceField(required=False, choices=[("", "Any status"), *Status.choices])
-    kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *Kind.choices])
+    kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *kind_choices()])
     account_type = TypeChoiceField(
         queryset=AccountType.objects.all(), required=False, empty_label="Any type"
     )
@@ -279,7 +280,7 @@ class AccountFilterForm(DashboardForm):
 
 
 class TreeFilterForm(DashboardForm):
-    kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *Kind.choices])
+    kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *kind_choices()])
     currency = forms.CharField(required=False, max_length=3)
 
     def clean_currency(self) -> str:
@@ -417,7 +418,7 @@ class AccountCreateForm(StorableTextMixin, CreditLimitMixin, forms.Form):
         max_length=DESCRIPTION_LENGTH_MAX,
     )
     kind = forms.ChoiceField(
-        choices=Kind.choices,
+        choices=kind_choices,
         initial=Kind.LIABILITY,
         help_text="A customer card is always a liability.",
     )

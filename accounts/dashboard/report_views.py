@@ -26,7 +26,7 @@ from django.views.generic import TemplateView
 from django.views.generic.base import ContextMixin, TemplateResponseMixin
 
 from accounts import reports
-from accounts.models import Account, Kind
+from accounts.models import Account, Kind, kind_rank
 from accounts.money import Balance
 
 from .common import (
@@ -109,8 +109,9 @@ class TrialBalanceView(ReportView):
         equation = reports.accounting_equation(as_of)
         full = self.full_codes()
 
-        def order(row: reports.TrialBalanceRow) -> tuple[str, str, int]:
-            return (row.account.kind, shown_code(row.account, full=full), row.account.pk)
+        def order(row: reports.TrialBalanceRow) -> tuple[int, str, int]:
+            # Accounting order (assets first), as the accountant reading it expects.
+            return (kind_rank(row.account.kind), shown_code(row.account, full=full), row.account.pk)
 
         sections = []
         for currency in _currencies(trial.debits, trial.credits):

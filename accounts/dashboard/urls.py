@@ -3,7 +3,7 @@
 from django.urls import URLPattern, path, register_converter
 from django.urls.converters import IntConverter
 
-from . import audit_views, confirmations, report_views, views
+from . import audit_views, confirmations, print_views, report_views, views
 
 app_name = "accounts_dashboard"
 
@@ -55,6 +55,11 @@ urlpatterns: list[URLPattern] = [
         confirmations.AccountCloseView.as_view(),
         name="account_close",
     ),
+    path(
+        "accounts/<account_pk:pk>/print/",
+        print_views.CardPrintView.as_view(),
+        name="account_print",
+    ),
     # transfers
     path("transfers/", views.TransferListView.as_view(), name="transfer_list"),
     path(
@@ -75,6 +80,11 @@ urlpatterns: list[URLPattern] = [
     # the audit trail
     path("audit/", audit_views.AuditListView.as_view(), name="audit_list"),
     path("audit.csv", audit_views.AuditCsvView.as_view(), name="audit_list_csv"),
+    path(
+        "transfers/<str:reference>/receipt/",
+        print_views.TransferReceiptView.as_view(),
+        name="transfer_receipt",
+    ),
     # reports
     path("reports/", report_views.ReportListView.as_view(), name="report_list"),
 ]

@@ -29,18 +29,19 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.functional import cached_property
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView, UpdateView
 
 from accounts import audit, codes, facade, reports
 from accounts.exceptions import AccountException
 from accounts.models import Account, Status, Transaction, Transfer, TransferKind
-from accounts.money import format_amount
+from accounts.money import localize_amount
 
 from . import charts
 from .common import (
@@ -65,6 +66,7 @@ from .forms import (
     day_start,
     is_storable_text,
 )
+from .report_views import tree_order
 
 #: Lines per page of an account's statement on its page.
 STATEMENT_PAGE_SIZE = 25
@@ -86,6 +88,46 @@ NOT_A_CARD = (
 )
 
 
+#: The most house accounts the account list orders siblings by code for (one query reads them);
+#: past it, a chart of accounts larger than any shop's, they follow their tree paths alone.
+HOUSE_ORDER_MAX = 500
+
+
+def account_list_order(accounts: QuerySet[Account]) -> list[Any]:
+    """The account list's order for ``accounts`` (already filtered).
+
+    House accounts come first, in tree order: each right after its parent, siblings by code, as
+    the account tree report shows them, so the few accounts the books are built on are not lost
+    among thousands of cards. Cards follow, grouped by account type in the type tree's order
+    (untyped cards last), then by code.
+    """
+    rows = (
+        accounts.filter(is_card=False)
+        .select_related(None)
+        .order_by()
+        .values_list("pk", "code", "tree_path")[: HOUSE_ORDER_MAX + 1]
+    )
+    house = [Account(pk=pk, code=code, tree_path=path, is_card=False) for pk, code, path in rows]
+    # Without house accounts there is nothing to rank (and a bare constant in ORDER BY would be
+    # read as a column number).
+    house_order: list[Any] = []
+    if house and len(house) <= HOUSE_ORDER_MAX:
+        ranks = [When(pk=a.pk, then=Value(i)) for i, a in enumerate(tree_order(house))]
+        house_order = [Case(*ranks, default=Value(len(ranks))).asc()]
+    elif house:
+        # ``tree_path`` still puts each account right after its parent; siblings then follow
+        # their random path tokens.
+        house_order = [Case(When(is_card=False, then=F("tree_path")), default=Value("")).asc()]
+    return [
+        "is_card",
+        *house_order,
+        F("account_type__tree_id").asc(nulls_last=True),
+        F("account_type__lft").asc(nulls_last=True),
+        "code",
+        "pk",
+    ]
+
+
 def _page_number(text: str | None) -> int:
     try:
         return min(max(1, int(text or 1)), PAGE_NUMBER_MAX)
@@ -98,7 +140,8 @@ def _safe_filename(text: str, fallback: str) -> str:
 
 
 def _money(amount: Decimal | None, currency: str) -> str:
-    return f"{format_amount(amount, currency)} {currency}"
+    """``1,234.50 GBP`` for a message: the currency's places, localised as on the pages."""
+    return f"{localize_amount(amount, currency)} {currency}"
 
 
 class IndexView(StaffPermissionRequiredMixin, View):
@@ -143,11 +186,10 @@ class AccountListView(StaffPermissionRequiredMixin, ListView):
             Account.objects.with_balances()
             .annotate(has_children=Exists(Account.objects.filter(parent=OuterRef("pk"))))
             .select_related("account_type", "primary_user")
-            .order_by("pk")
         )
         self.filter_form = AccountFilterForm(self.request.GET or None)
         if not self.filter_form.is_valid():
-            return accounts
+            return accounts.order_by(*account_list_order(accounts))
         data = self.filter_form.cleaned_data
         text = data["q"].strip()
         if text:
@@ -179,7 +221,7 @@ class AccountListView(StaffPermissionRequiredMixin, ListView):
                 end_date__gt=now,
                 end_date__lte=now + datetime.timedelta(days=EXPIRING_SOON_DAYS),
             )
-        return accounts
+        return accounts.order_by(*account_list_order(accounts))
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -195,9 +237,23 @@ class AccountDetailView(StaffPermissionRequiredMixin, DetailView):
     context_object_name = "account"
     queryset = Account.objects.select_related("account_type", "primary_user", "parent")
 
+    @cached_property
+    def placeholder(self) -> bool:
+        """Whether the account only sums its children (and so takes no postings of its own)."""
+        return self.object.is_placeholder()
+
+    def get_template_names(self) -> list[str]:
+        # A placeholder has no statement and no forms it could use: a page of its own.
+        if self.placeholder:
+            return ["accounts/dashboard/account_placeholder.html"]
+        return super().get_template_names()
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         account: Account = self.object
+        if self.placeholder:
+            context.update(placeholder_context(account))
+            return context
         period = PeriodForm(self.request.GET or None)
         start, end = period.bounds() if period.is_valid() else (None, None)
         statement = reports.statement(
@@ -244,6 +300,30 @@ class AccountDetailView(StaffPermissionRequiredMixin, DetailView):
             # A page holding a card's code is kept out of every cache, the browser's included.
             add_never_cache_headers(response)
         return response
+
+
+def placeholder_context(account: Account) -> dict[str, Any]:
+    """A placeholder's page: its children with their balances and the roll-up total.
+
+    Each child's balance is rolled up over its own subtree in its own currency; the total is
+    the placeholder's roll-up per currency, never adding amounts in different currencies.
+    """
+    children = list(
+        Account.objects.with_balances()
+        .filter(parent=account)
+        .annotate(has_children=Exists(Account.objects.filter(parent=OuterRef("pk"))))
+        .order_by("code", "pk")[: PAGE_SIZE + 1]
+    )
+    return {
+        "children": children[:PAGE_SIZE],
+        "more_children": len(children) > PAGE_SIZE,
+        "balance": account.get_balance(),
+        "other_balances": [
+            (currency, amount)
+            for currency, amount in account.get_balances().items()
+            if currency != account.currency and amount
+        ],
+    }
 
 
 class AccountStatementCsvView(StaffPermissionRequiredMixin, View):

@@ -1,7 +1,9 @@
 """Template helpers for pages that show money and accounts: ``{% load accounts_tags %}``.
 
 Amounts are shown with exactly the decimal places their currency uses (two for GBP, none for
-JPY), never through ``floatformat``, which goes through binary floating point. A card's code is
+JPY), in the active language's number format (``1.234,50`` in German with
+``USE_THOUSAND_SEPARATOR``), never through ``floatformat``, which goes through binary floating
+point. A card's code is
 shown masked unless the page says its reader may see it (``shown_code``).
 """
 
@@ -14,14 +16,14 @@ from django import template
 from django.http import QueryDict
 
 from accounts import conf
-from accounts.money import format_amount
+from accounts.money import localize_amount
 
 register = template.Library()
 
 
 @register.filter
 def money(amount: Any, currency: str | None = None) -> str:
-    """Format ``amount`` for ``currency``: ``{{ account.balance|money:account.currency }}``.
+    """Format ``amount`` for ``currency``, localised: ``{{ balance|money:account.currency }}``.
 
     ``None`` gives an empty string; anything that is not a number is returned unchanged so a
     template typo shows up on the page instead of raising.
@@ -35,7 +37,7 @@ def money(amount: Any, currency: str | None = None) -> str:
             return str(amount)
     if not amount.is_finite():
         return str(amount)
-    return format_amount(amount, currency or conf.default_currency())
+    return localize_amount(amount, currency or conf.default_currency())
 
 
 @register.filter

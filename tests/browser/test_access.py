@@ -17,6 +17,7 @@ SECTIONS = {
     "/dashboard/accounts/new/": "New account",
     "/dashboard/transfers/": "Transfers",
     "/dashboard/reports/": "Reports",
+    "/dashboard/audit/": "Audit",
 }
 
 

@@ -15,8 +15,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import facade, reports
-from accounts.dashboard.common import DASHBOARD_PERMISSIONS
+from accounts import facade, money, reports
+from accounts.dashboard.common import DASHBOARD_PERMISSIONS, csv_amount
 from accounts.models import KIND_ORDER, Kind, Transfer, kind_rank
 
 from .factories import AccountFactory
@@ -360,6 +360,37 @@ def test_dashboard_messages_are_localised_while_csv_stays_plain(staff_client, so
         assert "1,234.50" in body(response)
         statement = body(staff_client.get(url("account_statement_csv", card.pk)))
     assert "1234.50" in statement and "1,234.50" not in statement
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "written"),
+    [
+        ("12.5", "GBP", "12.50"),  # the currency's places
+        ("1500", "JPY", "1500"),  # none for the yen
+        ("10.125", "GBP", "10.125"),  # more than the currency's: kept, not rounded
+        ("9520.58000000001", "GBP", "9520.58"),  # SQLite's float noise beyond the stored places
+        ("-0.0001", "GBP", "-0.0001"),
+    ],
+)
+def test_a_csv_amount_keeps_every_stored_place(amount, currency, written):
+    assert str(csv_amount(Decimal(amount), currency)) == written
+
+
+def test_the_statement_csv_keeps_places_the_page_rounds_for_people(
+    staff_client, source, monkeypatch
+):
+    """An amount posted while GBP had three places (say, a project's earlier setting)."""
+    card = AccountFactory(code="CARD-PLACES", is_card=True)
+    monkeypatch.setitem(money._MINOR_UNITS, "GBP", 3)
+    facade.transfer(source, card, Decimal("10.125"))
+    monkeypatch.undo()
+
+    rows = list(
+        csv.reader(io.StringIO(body(staff_client.get(url("account_statement_csv", card.pk)))))
+    )
+    assert "10.125" in [cell for row in rows for cell in row]
+    page = body(staff_client.get(url("account_detail", card.pk)))
+    assert "10.12" in page and "10.125" not in page  # the currency's places, for people
 
 
 def test_the_admin_shows_credit_limits_in_the_currencys_places(client, admin_client, staff):

@@ -26,7 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Account
-from accounts.money import quantum
+from accounts.money import DECIMAL_PLACES, quantum
 
 from .forms import replace_garbled
 
@@ -190,9 +190,26 @@ class _Echo:
         return value
 
 
+#: The ledger's own precision: every money column has DECIMAL_PLACES places.
+STORED_QUANTUM = Decimal(1).scaleb(-DECIMAL_PLACES)
+
+
 def csv_amount(amount: Decimal | None, currency: str) -> Decimal | None:
-    """An amount with exactly its currency's places, written as a plain number."""
-    return None if amount is None else amount.quantize(quantum(currency))
+    """An amount for a CSV file: a plain number, never localised and never rounded away.
+
+    It has its currency's places (``12.50``), or every place the ledger stores
+    (:data:`~accounts.money.DECIMAL_PLACES`) when it has more: an amount posted before a
+    currency's places were narrowed keeps its last digits. Only what lies beyond the stored
+    places goes, which is the noise of SQLite's floating-point sums (``9520.58000000001``).
+    """
+    if amount is None:
+        return None
+    stored = amount.quantize(STORED_QUANTUM).normalize()
+    places = quantum(currency)
+    exponent = stored.as_tuple().exponent
+    if isinstance(exponent, int) and exponent >= places.as_tuple().exponent:
+        return stored.quantize(places)  # no more places than the currency's: show all of them
+    return stored
 
 
 def _cell(value: Any) -> Any:

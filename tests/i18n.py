@@ -1,7 +1,9 @@
 """A pseudo-translation of the app, so tests can see which strings are marked for translation.
 
 :func:`extract` reads the app's Python modules the way ``makemessages`` does (the same gettext
-keywords, string literals only) with the ``ast`` module, so these tests need no GNU gettext.
+keywords, string literals only) with the ``ast`` module, and its templates through Django's own
+``templatize`` (what ``makemessages`` hands xgettext for a template), so these tests need no GNU
+gettext.
 :func:`write_pseudo_catalogue` writes a compiled catalogue (``.mo``) in which every msgid found
 translates to itself between :data:`OPEN` and :data:`CLOSE`. Under that catalogue a message
 that was marked comes out wrapped; one that was not marked, or was marked in a way
@@ -12,6 +14,7 @@ bare, and :func:`is_translated` says so.
 from __future__ import annotations
 
 import ast
+import re
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -74,13 +77,54 @@ def python_files(root: Path = APP_DIR) -> list[Path]:
     return sorted(p for p in root.rglob("*.py") if "__pycache__" not in p.parts)
 
 
+def template_files(root: Path = APP_DIR) -> list[Path]:
+    """The app's templates, as ``makemessages`` finds them (``.html`` and ``.txt``)."""
+    return sorted(p for p in root.rglob("*") if p.suffix in (".html", ".txt") and p.is_file())
+
+
+_TEMPLATE_CALL = re.compile(r"\b(?:gettext|pgettext|ngettext|npgettext)\(")
+
+
+def template_calls(source: str, origin: str) -> Iterator[ast.Call]:
+    """The gettext calls ``templatize`` turns a template's translate and blocktranslate into.
+
+    Its output is Python-like only around the calls (the rest is masked with letters), so each
+    call is parsed on its own: from its name to the first closing parenthesis that ends it.
+    """
+    # Imported here: django.utils.translation.template needs no settings, but tests.i18n is
+    # imported before Django is set up.
+    from django.utils.translation.template import templatize
+
+    text = templatize(source, origin)
+    for match in _TEMPLATE_CALL.finditer(text):
+        end = match.end()
+        while (end := text.find(")", end)) != -1:
+            end += 1
+            try:
+                expression = ast.parse(text[match.start() : end], mode="eval").body
+            except SyntaxError:
+                continue
+            assert isinstance(expression, ast.Call)
+            # Point the line at the template's own line (templatize keeps the lines).
+            expression.lineno = text.count("\n", 0, match.start()) + 1
+            yield expression
+            break
+
+
 def extract(root: Path = APP_DIR) -> tuple[set[Message], list[Unextractable]]:
-    """Every message the app's modules mark, and every call whose text cannot be extracted."""
+    """Every message the app's modules and templates mark, and every call whose text cannot be
+    extracted."""
     found: set[Message] = set()
     unextractable: list[Unextractable] = []
+    sources: list[tuple[Path, str, Iterator[ast.Call]]] = []
     for path in python_files(root):
         source = path.read_text(encoding="utf-8")
-        for call in gettext_calls(ast.parse(source, filename=str(path))):
+        sources.append((path, source, gettext_calls(ast.parse(source, filename=str(path)))))
+    for path in template_files(root):
+        source = path.read_text(encoding="utf-8")
+        sources.append((path, source, template_calls(source, str(path))))
+    for path, source, calls in sources:
+        for call in calls:
             keyword = keyword_of(call)
             assert keyword is not None
             positions = KEYWORDS[keyword]
@@ -100,7 +144,11 @@ def extract(root: Path = APP_DIR) -> tuple[set[Message], list[Unextractable]]:
                     Unextractable(
                         str(path.relative_to(root.parent)),
                         call.lineno,
-                        ast.get_source_segment(source, call) or "",
+                        (
+                            ast.get_source_segment(source, call) or ""
+                            if path.suffix == ".py"
+                            else ast.unparse(call)
+                        ),
                     )
                 )
                 continue

@@ -26,6 +26,7 @@ with an action to lift a block.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -34,8 +35,8 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from mptt.admin import MPTTModelAdmin
 
 from . import codes, exceptions, facade, money
@@ -115,7 +116,10 @@ def _amount(amount: Any, currency: str) -> str:
     """``12.50 GBP``: an amount with the places its currency uses, localised, and the currency."""
     if amount is None:
         return "-"
-    return f"{money.localize_amount(amount, currency)} {currency}"
+    return gettext("%(amount)s %(currency)s") % {
+        "amount": money.localize_amount(amount, currency),
+        "currency": currency,
+    }
 
 
 @admin.register(AccountType)
@@ -209,8 +213,64 @@ class AccountAdminForm(forms.ModelForm):
         return data
 
 
+@dataclass(frozen=True)
+class StatusTexts:
+    """What a status action says: whole sentences for each act, so each language words them
+    its own way (a participle such as "frozen" is never put into another sentence).
+
+    The plural messages are ``ngettext_lazy`` strings counted by ``%(count)d``.
+    """
+
+    description: StrOrPromise
+    logged: StrOrPromise
+    changed: StrOrPromise
+    unchanged: StrOrPromise
+    refused: StrOrPromise
+
+
+FREEZE_TEXTS = StatusTexts(
+    description=_("Freeze the selected accounts"),
+    logged=_("Frozen via admin action."),
+    changed=ngettext_lazy("%(count)d account frozen.", "%(count)d accounts frozen.", "count"),
+    unchanged=ngettext_lazy(
+        "%(count)d account was already frozen.", "%(count)d accounts were already frozen.", "count"
+    ),
+    refused=ngettext_lazy(
+        "%(count)d account was not frozen: %(reasons)s",
+        "%(count)d accounts were not frozen: %(reasons)s",
+        "count",
+    ),
+)
+THAW_TEXTS = StatusTexts(
+    description=_("Thaw the selected accounts"),
+    logged=_("Thawed via admin action."),
+    changed=ngettext_lazy("%(count)d account thawed.", "%(count)d accounts thawed.", "count"),
+    unchanged=ngettext_lazy(
+        "%(count)d account was already thawed.", "%(count)d accounts were already thawed.", "count"
+    ),
+    refused=ngettext_lazy(
+        "%(count)d account was not thawed: %(reasons)s",
+        "%(count)d accounts were not thawed: %(reasons)s",
+        "count",
+    ),
+)
+CLOSE_TEXTS = StatusTexts(
+    description=_("Close the selected accounts (zero balance only)"),
+    logged=_("Closed via admin action."),
+    changed=ngettext_lazy("%(count)d account closed.", "%(count)d accounts closed.", "count"),
+    unchanged=ngettext_lazy(
+        "%(count)d account was already closed.", "%(count)d accounts were already closed.", "count"
+    ),
+    refused=ngettext_lazy(
+        "%(count)d account was not closed: %(reasons)s",
+        "%(count)d accounts were not closed: %(reasons)s",
+        "count",
+    ),
+)
+
+
 def _status_action(
-    name: str, change: Callable[..., Account], verb: str, description: StrOrPromise
+    name: str, change: Callable[..., Account], texts: StatusTexts
 ) -> Callable[[Any, HttpRequest, QuerySet[Account]], None]:
     """Build an admin action that applies ``change`` (a facade function) account by account.
 
@@ -218,7 +278,7 @@ def _status_action(
     does not undo the others; refusals are listed in a warning.
     """
 
-    @admin.action(permissions=["change"], description=description)
+    @admin.action(permissions=["change"], description=texts.description)
     def action(modeladmin: AccountAdmin, request: HttpRequest, queryset: QuerySet[Account]) -> None:
         changed, unchanged, refusals = 0, 0, []
         for account in queryset.order_by("pk"):
@@ -226,40 +286,24 @@ def _status_action(
             try:
                 after = change(account, user=request.user).status
             except exceptions.AccountException as refusal:
-                refusals.append(f"{account}: {refusal.message}")
+                refusals.append(
+                    gettext("%(account)s: %(reason)s")
+                    % {"account": account, "reason": refusal.message}
+                )
                 continue
             if after == before:
                 unchanged += 1
             else:
                 changed += 1
-                modeladmin.log_change(request, account, f"{verb.capitalize()} via admin action.")
+                modeladmin.log_change(request, account, str(texts.logged))
         if changed:
-            modeladmin.message_user(
-                request,
-                ngettext("%(count)d account %(verb)s.", "%(count)d accounts %(verb)s.", changed)
-                % {"count": changed, "verb": verb},
-                messages.SUCCESS,
-            )
+            modeladmin.message_user(request, texts.changed % {"count": changed}, messages.SUCCESS)
         if unchanged:
-            modeladmin.message_user(
-                request,
-                ngettext(
-                    "%(count)d account was already %(verb)s.",
-                    "%(count)d accounts were already %(verb)s.",
-                    unchanged,
-                )
-                % {"count": unchanged, "verb": verb},
-                messages.INFO,
-            )
+            modeladmin.message_user(request, texts.unchanged % {"count": unchanged}, messages.INFO)
         if refusals:
             modeladmin.message_user(
                 request,
-                ngettext(
-                    "%(count)d account was not %(verb)s: %(reasons)s",
-                    "%(count)d accounts were not %(verb)s: %(reasons)s",
-                    len(refusals),
-                )
-                % {"count": len(refusals), "verb": verb, "reasons": " ".join(refusals)},
+                texts.refused % {"count": len(refusals), "reasons": " ".join(refusals)},
                 messages.WARNING,
             )
 
@@ -317,18 +361,9 @@ class AccountAdmin(CodeSearchMixin, admin.ModelAdmin):
         (_("Record"), {"fields": ["created_at", "updated_at"]}),
     ]
     actions = [
-        _status_action(
-            "freeze_accounts", facade.freeze_account, "frozen", _("Freeze the selected accounts")
-        ),
-        _status_action(
-            "thaw_accounts", facade.thaw_account, "thawed", _("Thaw the selected accounts")
-        ),
-        _status_action(
-            "close_accounts",
-            facade.close_account,
-            "closed",
-            _("Close the selected accounts (zero balance only)"),
-        ),
+        _status_action("freeze_accounts", facade.freeze_account, FREEZE_TEXTS),
+        _status_action("thaw_accounts", facade.thaw_account, THAW_TEXTS),
+        _status_action("close_accounts", facade.close_account, CLOSE_TEXTS),
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Account]:

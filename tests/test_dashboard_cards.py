@@ -113,7 +113,7 @@ def test_a_house_account_with_no_credit_limit_is_no_card_and_the_dashboard_never
     assert (made.is_card, made.credit_limit) == (False, None)
     with unchanged():
         response = follow_post(client, url("account_withdraw", made.pk), {"amount": "1000.00"})
-    assert NOT_A_CARD.format(account=made) in messages_of(response)
+    assert NOT_A_CARD % {"account": made} in messages_of(response)
 
 
 def test_codes_starting_with_core_are_kept_for_the_core_accounts(manager, unchanged):
@@ -122,7 +122,9 @@ def test_codes_starting_with_core_are_kept_for_the_core_accounts(manager, unchan
             response = client_for(manager).post(
                 url("account_create"), create_data(role=role, code="core-mine", amount="")
             )
-        assert response.context["form"].errors["code"] == [dashboard_forms.CORE_CODE_RESERVED]
+        assert response.context["form"].errors["code"] == [
+            "Codes starting with CORE- are kept for the core accounts."
+        ]
 
 
 def house_accounts() -> dict[str, Account]:
@@ -156,7 +158,7 @@ def test_money_moves_only_on_cards_anything_else_is_refused_with_a_message(
         response = follow_post(
             client_for(manager), url(action, target.pk), {"amount": "10.00", "destination": ""}
         )
-    assert messages_of(response) == [NOT_A_CARD.format(account=target)]
+    assert messages_of(response) == [NOT_A_CARD % {"account": target}]
 
 
 @pytest.mark.parametrize("which", HOUSE_KINDS)

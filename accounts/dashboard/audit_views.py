@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.translation import gettext
@@ -18,7 +19,7 @@ from django.views import View
 from django.views.generic import ListView
 
 from accounts import codes
-from accounts.models import AuditEntry
+from accounts.models import Account, AuditEntry
 
 from .common import (
     PAGE_SIZE,
@@ -71,12 +72,21 @@ def filtered_entries(request: HttpRequest, form: AuditFilterForm) -> QuerySet[Au
     return entries
 
 
+def _field_name(name: str) -> str:
+    """An account field's name as the account's form shows it, in the reader's language."""
+    try:
+        field = Account._meta.get_field(name)
+        return str(getattr(field, "verbose_name", name))
+    except FieldDoesNotExist:
+        return name.replace("_", " ")
+
+
 def changes_text(entry: AuditEntry) -> str:
     """``name: old → new`` for each changed field, one after the other."""
     return "; ".join(
         gettext("%(field)s: %(old)s → %(new)s")
         % {
-            "field": name.replace("_", " "),
+            "field": _field_name(name),
             "old": "—" if old is None else old,
             "new": "—" if new is None else new,
         }
@@ -126,6 +136,8 @@ class AuditCsvView(StaffPermissionRequiredMixin, View):
                     changes_text(entry),
                 ]
 
+        # The header row holds column identifiers for programs, never translated; the action
+        # and surface columns hold codes too.
         return csv_response(
             "audit.csv",
             [

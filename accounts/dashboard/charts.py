@@ -23,6 +23,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 from accounts.models import Account, Transaction
 from accounts.money import DECIMAL_PLACES, localize_amount
@@ -100,19 +101,22 @@ def balance_chart_svg(
     points: list[Point],
     *,
     currency: str,
-    title: str = "Balance over time",
+    title: str | None = None,
     now: datetime.datetime | None = None,
 ) -> SafeString:
     """Draw ``points`` as a step line from zero to the last balance, extended up to ``now``.
 
     Floats are used for drawing coordinates only; labels come from the Decimal amounts.
     """
+    if title is None:
+        title = gettext("Balance over time")
     if not points:
         return format_html(
             '<svg class="accounts-chart" role="img" viewBox="0 0 {} 40" width="100%">'
-            '<title>{}</title><text x="8" y="24">No postings yet.</text></svg>',
+            '<title>{}</title><text x="8" y="24">{}</text></svg>',
             WIDTH,
             title,
+            gettext("No postings yet."),
         )
     now = max(now or timezone.now(), points[-1].at)
     start = points[0].at
@@ -146,13 +150,18 @@ def balance_chart_svg(
             HEIGHT,
         ),
         format_html(
-            "<title>{}: from {} to {} {}, {} to {}</title>",
-            title,
-            localize_amount(low, currency),
-            localize_amount(high, currency),
-            currency,
-            first_day,
-            last_day,
+            "<title>{}</title>",
+            gettext(
+                "%(title)s: from %(low)s to %(high)s %(currency)s, %(first_day)s to %(last_day)s"
+            )
+            % {
+                "title": title,
+                "low": localize_amount(low, currency),
+                "high": localize_amount(high, currency),
+                "currency": currency,
+                "first_day": first_day,
+                "last_day": last_day,
+            },
         ),
         format_html(
             '<path class="chart-axis" d="M{},{}V{}H{}" fill="none" stroke="currentColor" '
@@ -210,5 +219,5 @@ def account_balance_chart(account: Account) -> SafeString:
     return balance_chart_svg(
         balance_points(account),
         currency=account.currency,
-        title=f"Balance of {account} over time",
+        title=gettext("Balance of %(account)s over time") % {"account": account},
     )

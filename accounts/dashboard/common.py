@@ -24,9 +24,10 @@ from django.forms import Form
 from django.http import HttpRequest, HttpResponseBadRequest, QueryDict, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from accounts.models import Account
-from accounts.money import DECIMAL_PLACES, quantum
+from accounts.money import DECIMAL_PLACES, localize_amount, quantum
 
 from .forms import replace_garbled
 
@@ -100,6 +101,14 @@ def _without_surrogates(params: QueryDict) -> QueryDict:
     return clean
 
 
+def money_text(amount: Decimal | None, currency: str) -> str:
+    """``1,234.50 GBP`` for a message: the currency's places, localised as on the pages."""
+    return gettext("%(amount)s %(currency)s") % {
+        "amount": localize_amount(amount, currency),
+        "currency": currency,
+    }
+
+
 def may_see_card_codes(user: Any) -> bool:
     return bool(user.has_perm("accounts.view_card_code"))
 
@@ -111,11 +120,11 @@ def shown_code(account: Account, *, full: bool) -> str:
 
 #: The sections of the navigation bar: label, URL name, and the permission that shows it.
 SECTIONS = (
-    ("Accounts", "account_list", "accounts.view_account"),
-    ("New account", "account_create", "accounts.add_account"),
-    ("Transfers", "transfer_list", "accounts.view_transfer"),
-    ("Reports", "report_list", "accounts.view_reports"),
-    ("Audit", "audit_list", "accounts.view_auditentry"),
+    (gettext_lazy("Accounts"), "account_list", "accounts.view_account"),
+    (gettext_lazy("New account"), "account_create", "accounts.add_account"),
+    (gettext_lazy("Transfers"), "transfer_list", "accounts.view_transfer"),
+    (gettext_lazy("Reports"), "report_list", "accounts.view_reports"),
+    (gettext_lazy("Audit"), "audit_list", "accounts.view_auditentry"),
 )
 
 #: Which section each page belongs to, by URL name prefix.
@@ -138,7 +147,11 @@ def navigation(request: HttpRequest) -> list[dict[str, Any]]:
             section = name
             break
     return [
-        {"label": label, "url": reverse(f"accounts_dashboard:{name}"), "active": name == section}
+        {
+            "label": str(label),
+            "url": reverse(f"accounts_dashboard:{name}"),
+            "active": name == section,
+        }
         for label, name, permission in SECTIONS
         if request.user.has_perm(permission)
     ]
@@ -174,7 +187,14 @@ def report_form_errors(request: HttpRequest, form: Form) -> None:
         if field in form.fields:
             label = str(form.fields[field].label or field.replace("_", " "))
         for error in errors:
-            messages.error(request, f"{label.capitalize()}: {error}" if label else str(error))
+            if label:
+                text = gettext("%(field)s: %(error)s") % {
+                    "field": label[:1].upper() + label[1:],
+                    "error": error,
+                }
+            else:
+                text = str(error)
+            messages.error(request, text)
 
 
 # -- CSV -------------------------------------------------------------------------------------
@@ -228,11 +248,18 @@ def bad_filter_response(form: Form) -> HttpResponseBadRequest:
     and a file for another period than the one asked for would mislead.
     """
     problems = "; ".join(
-        f"{name if name != '__all__' else 'filters'}: {' '.join(str(e) for e in errors)}"
+        gettext("%(field)s: %(error)s")
+        % {
+            # The query parameter's name, as in the URL; errors of the whole form are the
+            # filters'.
+            "field": name if name != "__all__" else gettext("filters"),
+            "error": " ".join(str(e) for e in errors),
+        }
         for name, errors in form.errors.items()
     )
     return HttpResponseBadRequest(
-        f"Nothing to download: {problems}\n", content_type="text/plain; charset=utf-8"
+        gettext("Nothing to download: %(problems)s") % {"problems": problems} + "\n",
+        content_type="text/plain; charset=utf-8",
     )
 
 

@@ -27,18 +27,23 @@ from django.views.generic import FormView
 from accounts import exceptions, facade
 from accounts.exceptions import AccountException
 from accounts.models import Account, Status, Surface, Transfer, TransferKind
-from accounts.money import format_amount, localize_amount
+from accounts.money import format_amount
 
-from .common import StaffPermissionRequiredMixin, may_see_card_codes, record_action, shown_code
+from .common import (
+    StaffPermissionRequiredMixin,
+    may_see_card_codes,
+    record_action,
+    shown_code,
+)
+from .common import money_text as _money
 from .forms import ReasonForm, RefundConfirmForm, ReverseConfirmForm
 from .views import _get_transfer
 
-
-def _money(amount: Decimal | None, currency: str) -> str:
-    return gettext("%(amount)s %(currency)s") % {
-        "amount": localize_amount(amount, currency),
-        "currency": currency,
-    }
+#: The descriptions of a reversal and a refund when staff type none: data in the ledger, not
+#: messages, so stored in English whatever the language of the moment, as the facade's own
+#: defaults ("Initial load", "Top-up"), and the books read the same for everyone.
+REVERSAL_DESCRIPTION = "Reversal of %(reference)s"
+REFUND_DESCRIPTION = "Refund of %(reference)s"
 
 
 class ConfirmActionView(StaffPermissionRequiredMixin, FormView):
@@ -307,7 +312,7 @@ class TransferReverseView(TransferCorrectionView):
             original,
             user=self.request.user,
             description=form.cleaned_data["description"]
-            or gettext("Reversal of %(reference)s") % {"reference": original.reference},
+            or REVERSAL_DESCRIPTION % {"reference": original.reference},
             reason=form.cleaned_data["reason"],
             surface=Surface.DASHBOARD,
         )
@@ -356,7 +361,7 @@ class TransferRefundView(TransferCorrectionView):
             parent=original,
             user=self.request.user,
             description=form.cleaned_data["description"]
-            or gettext("Refund of %(reference)s") % {"reference": original.reference},
+            or REFUND_DESCRIPTION % {"reference": original.reference},
             reason=form.cleaned_data["reason"],
             surface=Surface.DASHBOARD,
         )

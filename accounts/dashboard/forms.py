@@ -21,7 +21,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 from mptt.forms import TreeNodeChoiceField
 
 from accounts import audit, codes, conf, facade, money
@@ -84,7 +84,7 @@ def validate_text(value: Any) -> None:
     """Refuse text that no database column should hold (a form field validator)."""
     if isinstance(value, str) and not is_storable_text(value):
         raise ValidationError(
-            "Enter plain text: this holds a NUL or a character that is not valid Unicode.",
+            gettext("Enter plain text: this holds a NUL or a character that is not valid Unicode."),
             code="invalid_text",
         )
 
@@ -145,7 +145,7 @@ class DayField(forms.DateField):
         super().validate(value)
         if value is not None and not DAY_MIN <= value <= DAY_MAX:
             raise ValidationError(
-                "Enter a day from %(first)s to %(last)s.",
+                gettext("Enter a day from %(first)s to %(last)s."),
                 code="day_out_of_range",
                 params={"first": DAY_MIN.isoformat(), "last": DAY_MAX.isoformat()},
             )
@@ -160,7 +160,7 @@ class MomentField(forms.DateTimeField):
         super().validate(value)
         if value is not None and not DAY_MIN <= timezone.localtime(value).date() <= DAY_MAX:
             raise ValidationError(
-                "Enter a date from %(first)s to %(last)s.",
+                gettext("Enter a date from %(first)s to %(last)s."),
                 code="date_out_of_range",
                 params={"first": DAY_MIN.isoformat(), "last": DAY_MAX.isoformat()},
             )
@@ -194,7 +194,9 @@ class AccountCodeField(forms.CharField):
             return None
         if len(text) > CODE_LENGTH_MAX or not is_storable_text(text):
             # Checked before any query sees it, and never repeated back.
-            raise forms.ValidationError("No account has this code.", code="unknown_account")
+            raise forms.ValidationError(
+                gettext("No account has this code."), code="unknown_account"
+            )
         core = {
             SOURCE_CODE: Account.objects.source,
             SALES_CODE: Account.objects.sales,
@@ -210,7 +212,9 @@ class AccountCodeField(forms.CharField):
             return Account.objects.get(code__iexact=text.strip())
         except (Account.DoesNotExist, Account.MultipleObjectsReturned):
             raise forms.ValidationError(
-                "No account has the code %(code)s.", code="unknown_account", params={"code": text}
+                gettext("No account has the code %(code)s."),
+                code="unknown_account",
+                params={"code": text},
             ) from None
 
     def prepare_value(self, value: Any) -> Any:
@@ -244,7 +248,9 @@ class UserField(forms.CharField):
         if not text:
             return None
         if len(text) > USER_LENGTH_MAX or not is_storable_text(text):
-            raise forms.ValidationError("No single user matches this.", code="unknown_user")
+            raise forms.ValidationError(
+                gettext("No single user matches this."), code="unknown_user"
+            )
         model = get_user_model()
         lookup = Q(**{model.USERNAME_FIELD: text})
         if "@" in text and hasattr(model, "email"):
@@ -252,7 +258,9 @@ class UserField(forms.CharField):
         found = list(model._default_manager.filter(lookup)[:2])
         if len(found) != 1:
             raise forms.ValidationError(
-                "No single user matches %(user)s.", code="unknown_user", params={"user": text}
+                gettext("No single user matches %(user)s."),
+                code="unknown_user",
+                params={"user": text},
             )
         return found[0]
 
@@ -266,53 +274,70 @@ class UserField(forms.CharField):
 
 
 class AccountFilterForm(DashboardForm):
-    q = forms.CharField(label="Search", required=False, max_length=150)
-    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *Status.choices])
-    kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *kind_choices()])
-    account_type = TypeChoiceField(
-        queryset=AccountType.objects.all(), required=False, empty_label="Any type"
+    q = forms.CharField(label=gettext_lazy("Search"), required=False, max_length=150)
+    status = forms.ChoiceField(
+        label=gettext_lazy("Status"),
+        required=False,
+        choices=[("", gettext_lazy("Any status")), *Status.choices],
     )
-    currency = forms.CharField(required=False, max_length=3)
-    expiring = forms.BooleanField(label="Expiring within 30 days", required=False)
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Kind"),
+        required=False,
+        choices=[("", gettext_lazy("Any kind")), *kind_choices()],
+    )
+    account_type = TypeChoiceField(
+        label=gettext_lazy("Account type"),
+        queryset=AccountType.objects.all(),
+        required=False,
+        empty_label=gettext_lazy("Any type"),
+    )
+    currency = forms.CharField(label=gettext_lazy("Currency"), required=False, max_length=3)
+    expiring = forms.BooleanField(label=gettext_lazy("Expiring within 30 days"), required=False)
 
     def clean_currency(self) -> str:
         return str(self.cleaned_data["currency"]).strip().upper()
 
 
 class TreeFilterForm(DashboardForm):
-    kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *kind_choices()])
-    currency = forms.CharField(required=False, max_length=3)
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Kind"),
+        required=False,
+        choices=[("", gettext_lazy("Any kind")), *kind_choices()],
+    )
+    currency = forms.CharField(label=gettext_lazy("Currency"), required=False, max_length=3)
 
     def clean_currency(self) -> str:
         return str(self.cleaned_data["currency"]).strip().upper()
 
 
 class TransferFilterForm(DashboardForm):
-    reference = forms.CharField(required=False, max_length=64)
-    account = forms.CharField(label="Account code", required=False, max_length=CODE_LENGTH_MAX)
-    user = forms.CharField(required=False, max_length=150)
-    date_from = DayField(label="From", required=False)
-    date_to = DayField(label="To", required=False)
+    reference = forms.CharField(label=gettext_lazy("Reference"), required=False, max_length=64)
+    account = forms.CharField(
+        label=gettext_lazy("Account code"), required=False, max_length=CODE_LENGTH_MAX
+    )
+    user = forms.CharField(label=gettext_lazy("User"), required=False, max_length=150)
+    date_from = DayField(label=gettext_lazy("From"), required=False)
+    date_to = DayField(label=gettext_lazy("To"), required=False)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
         if start and end and end < start:
-            raise forms.ValidationError("The end date is before the start date.")
+            raise forms.ValidationError(gettext("The end date is before the start date."))
         return cleaned
 
 
 class PeriodForm(DashboardForm):
     """An optional period of whole days, both ends included."""
 
-    start = DayField(required=False)
-    end = DayField(required=False)
+    start = DayField(label=gettext_lazy("Start"), required=False)
+    end = DayField(label=gettext_lazy("End"), required=False)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         start, end = cleaned.get("start"), cleaned.get("end")
         if start and end and end < start:
-            raise forms.ValidationError("The end date is before the start date.")
+            raise forms.ValidationError(gettext("The end date is before the start date."))
         return cleaned
 
     def bounds(self) -> tuple[datetime.datetime | None, datetime.datetime | None]:
@@ -322,7 +347,7 @@ class PeriodForm(DashboardForm):
 
 
 class AsOfForm(DashboardForm):
-    as_of = DayField(label="As of the end of", required=False)
+    as_of = DayField(label=gettext_lazy("As of the end of"), required=False)
 
     def moment(self) -> datetime.datetime | None:
         """The last moment of the chosen day, or None for now."""
@@ -339,15 +364,16 @@ class CreditLimitMixin(forms.Form):
     """A credit limit typed as an amount, with a box to tick for "no limit"."""
 
     credit_limit = amount_field(
+        label=gettext_lazy("Credit limit"),
         min_value=Decimal(0),
         required=False,
         initial=Decimal("0.00"),
-        help_text="How far below zero the balance may go.",
+        help_text=gettext_lazy("How far below zero the balance may go."),
     )
     unlimited = forms.BooleanField(
-        label="No credit limit",
+        label=gettext_lazy("No credit limit"),
         required=False,
-        help_text=(
+        help_text=gettext_lazy(
             "Only for house accounts money comes from, such as a bank; never for a customer card."
         ),
     )
@@ -363,22 +389,35 @@ class CreditLimitMixin(forms.Form):
 CARD = "card"
 HOUSE = "house"
 ROLES = [
-    (CARD, "Customer card: a gift card or store credit, loaded and spent by its code"),
-    (HOUSE, "House account: the shop's own books (a bank, income, expenses, a credit line)"),
+    (
+        CARD,
+        gettext_lazy("Customer card: a gift card or store credit, loaded and spent by its code"),
+    ),
+    (
+        HOUSE,
+        gettext_lazy(
+            "House account: the shop's own books (a bank, income, expenses, a credit line)"
+        ),
+    ),
 ]
 
 #: Refusals of the account forms that the tests and the docs quote.
-CARD_NEEDS_LIMIT = (
+CARD_NEEDS_LIMIT = gettext_lazy(
     "A customer card always has a credit limit (0 for a gift card): a card with no limit "
     "would be a source of money anyone holding its code could spend."
 )
-CARD_IS_LIABILITY = "A customer card is a liability: the shop owes its balance to the holder."
-CORE_CODE_RESERVED = f"Codes starting with {CORE_CODE_PREFIX} are kept for the core accounts."
-SOURCE_NOT_A_CARD = (
+CARD_IS_LIABILITY = gettext_lazy(
+    "A customer card is a liability: the shop owes its balance to the holder."
+)
+#: With ``%(prefix)s``, the core accounts' prefix (``CORE-``).
+CORE_CODE_RESERVED = gettext_lazy("Codes starting with %(prefix)s are kept for the core accounts.")
+SOURCE_NOT_A_CARD = gettext_lazy(
     "An opening balance comes from the source account of its currency or from a customer card."
 )
-CARD_MONEY_STAYS_ON_CARDS = "Money taken off a card can only be loaded onto another customer card."
-SOURCE_NEEDS_WITHDRAW = (
+CARD_MONEY_STAYS_ON_CARDS = gettext_lazy(
+    "Money taken off a card can only be loaded onto another customer card."
+)
+SOURCE_NEEDS_WITHDRAW = gettext_lazy(
     "Loading from a card takes money off it: that needs the permission to withdraw from cards "
     "(accounts.change_account)."
 )
@@ -400,47 +439,62 @@ class AccountCreateForm(StorableTextMixin, CreditLimitMixin, forms.Form):
     """
 
     role = forms.ChoiceField(
-        label="This account is a",
+        label=gettext_lazy("This account is a"),
         choices=ROLES,
         initial=CARD,
         widget=forms.RadioSelect,
     )
-    name = forms.CharField(max_length=Account._meta.get_field("name").max_length, required=False)
+    name = forms.CharField(
+        label=gettext_lazy("Name"),
+        max_length=Account._meta.get_field("name").max_length,
+        required=False,
+    )
     code = forms.CharField(
+        label=gettext_lazy("Code"),
         max_length=CODE_LENGTH_MAX,
         required=False,
-        help_text="Leave blank to generate an unguessable code (always, for a card sold to a "
-        "customer, unless it is printed on a physical card).",
+        help_text=gettext_lazy(
+            "Leave blank to generate an unguessable code (always, for a card sold to a "
+            "customer, unless it is printed on a physical card)."
+        ),
     )
     description = forms.CharField(
+        label=gettext_lazy("Description"),
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
         max_length=DESCRIPTION_LENGTH_MAX,
     )
     kind = forms.ChoiceField(
+        label=gettext_lazy("Kind"),
         choices=kind_choices,
         initial=Kind.LIABILITY,
-        help_text="A customer card is always a liability.",
+        help_text=gettext_lazy("A customer card is always a liability."),
     )
-    account_type = TypeChoiceField(queryset=AccountType.objects.all(), required=False)
-    currency = forms.CharField(max_length=3, min_length=3)
-    start_date = MomentField(required=False)
-    end_date = MomentField(required=False)
+    account_type = TypeChoiceField(
+        label=gettext_lazy("Account type"), queryset=AccountType.objects.all(), required=False
+    )
+    currency = forms.CharField(label=gettext_lazy("Currency"), max_length=3, min_length=3)
+    start_date = MomentField(label=gettext_lazy("Start date"), required=False)
+    end_date = MomentField(label=gettext_lazy("End date"), required=False)
     primary_user = UserField(
-        label="Primary user",
+        label=gettext_lazy("Primary user"),
         required=False,
-        help_text="Username or e-mail address.",
+        help_text=gettext_lazy("Username or e-mail address."),
     )
     amount = amount_field(
-        label="Opening balance",
+        label=gettext_lazy("Opening balance"),
         required=False,
-        help_text="Loaded from the source account in the same step; leave blank for none.",
+        help_text=gettext_lazy(
+            "Loaded from the source account in the same step; leave blank for none."
+        ),
     )
     source = AccountCodeField(
-        label="Load from (account code)",
+        label=gettext_lazy("Load from (account code)"),
         required=False,
         initial=SOURCE_CODE,
-        help_text="The source account, or another customer card to move its money onto this one.",
+        help_text=gettext_lazy(
+            "The source account, or another customer card to move its money onto this one."
+        ),
     )
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
@@ -470,15 +524,17 @@ class AccountCreateForm(StorableTextMixin, CreditLimitMixin, forms.Form):
     def clean_code(self) -> str:
         code = codes.normalise(self.cleaned_data["code"] or "")
         if code.upper().startswith(CORE_CODE_PREFIX):
-            raise forms.ValidationError(CORE_CODE_RESERVED)
+            raise forms.ValidationError(CORE_CODE_RESERVED, params={"prefix": CORE_CODE_PREFIX})
         if code and Account.objects.filter(code=code).exists():
-            raise forms.ValidationError("Another account already has this code.")
+            raise forms.ValidationError(gettext("Another account already has this code."))
         return code
 
     def clean_currency(self) -> str:
         currency = str(self.cleaned_data["currency"]).strip().upper()
         if not money.is_valid_currency(currency):
-            raise forms.ValidationError("Enter an ISO 4217 code of three letters, such as GBP.")
+            raise forms.ValidationError(
+                gettext("Enter an ISO 4217 code of three letters, such as GBP.")
+            )
         return currency
 
     def is_card(self) -> bool:
@@ -494,7 +550,7 @@ class AccountCreateForm(StorableTextMixin, CreditLimitMixin, forms.Form):
         cleaned["credit_limit"] = self.clean_credit_limit_pair(cleaned)
         start, end = cleaned.get("start_date"), cleaned.get("end_date")
         if start and end and end <= start:
-            self.add_error("end_date", "The end date must be after the start date.")
+            self.add_error("end_date", gettext("The end date must be after the start date."))
         currency = cleaned.get("currency")
         if cleaned.get("amount") is not None and "source" not in self.errors and currency:
             source = core_sibling(cleaned.get("source") or Account.objects.source(), currency)
@@ -538,11 +594,12 @@ class AccountEditForm(StorableTextMixin, CreditLimitMixin, forms.ModelForm):
     """The descriptive fields of an account; balances and status change only elsewhere."""
 
     description = forms.CharField(
+        label=gettext_lazy("Description"),
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
         max_length=DESCRIPTION_LENGTH_MAX,
     )
-    end_date = MomentField(required=False)
+    end_date = MomentField(label=gettext_lazy("End date"), required=False)
 
     class Meta:
         model = Account
@@ -555,7 +612,9 @@ class AccountEditForm(StorableTextMixin, CreditLimitMixin, forms.ModelForm):
             self.initial["credit_limit"] = self.instance.credit_limit
             self.initial["unlimited"] = self.instance.credit_limit is None
         if self.instance.is_card:
-            self.fields["unlimited"].help_text = "Never for a customer card such as this one."
+            self.fields["unlimited"].help_text = gettext(
+                "Never for a customer card such as this one."
+            )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -566,7 +625,11 @@ class AccountEditForm(StorableTextMixin, CreditLimitMixin, forms.ModelForm):
         start = self.instance.start_date
         if start and end and end <= start:
             starts = f"{timezone.localtime(start):%Y-%m-%d %H:%M}"
-            self.add_error("end_date", f"The end date must be after the start date ({starts}).")
+            self.add_error(
+                "end_date",
+                gettext("The end date must be after the start date (%(start)s).")
+                % {"start": starts},
+            )
         return cleaned
 
     def check_credit_limit(self, balance: Decimal, currency: str) -> bool:
@@ -580,8 +643,16 @@ class AccountEditForm(StorableTextMixin, CreditLimitMixin, forms.ModelForm):
             return True
         self.add_error(
             "credit_limit",
-            f"The balance is {money.format_amount(balance, currency)} {currency}; the credit "
-            f"limit must be at least {money.format_amount(-balance, currency)} while it is.",
+            gettext(
+                "The balance is %(balance)s; the credit limit must be at least %(needed)s "
+                "while it is."
+            )
+            % {
+                "balance": gettext("%(amount)s %(currency)s")
+                % {"amount": money.localize_amount(balance, currency), "currency": currency},
+                "needed": gettext("%(amount)s %(currency)s")
+                % {"amount": money.localize_amount(-balance, currency), "currency": currency},
+            },
         )
         return False
 
@@ -593,27 +664,34 @@ class AccountEditForm(StorableTextMixin, CreditLimitMixin, forms.ModelForm):
 ACTION_DESCRIPTION_LENGTH_MAX = 255
 
 #: The refusal of a withdrawal into an account that is neither core nor a card.
-WITHDRAW_DESTINATIONS = (
+WITHDRAW_DESTINATIONS = gettext_lazy(
     "Money taken off a card can only be paid into a core account (the sales account unless "
     "another is given) or onto another customer card."
 )
 
 
+def action_description_field() -> forms.CharField:
+    """The optional description of a top-up, withdrawal, refund or reversal."""
+    return forms.CharField(
+        label=gettext_lazy("Description"), max_length=ACTION_DESCRIPTION_LENGTH_MAX, required=False
+    )
+
+
 class TopUpForm(DashboardForm):
-    amount = amount_field()
-    description = forms.CharField(max_length=ACTION_DESCRIPTION_LENGTH_MAX, required=False)
+    amount = amount_field(label=gettext_lazy("Amount"))
+    description = action_description_field()
 
 
 class WithdrawForm(DashboardForm):
     """A withdrawal from a card: into a core account (sales by default) or another card."""
 
-    amount = amount_field()
+    amount = amount_field(label=gettext_lazy("Amount"))
     destination = AccountCodeField(
-        label="Pay into (account code)",
+        label=gettext_lazy("Pay into (account code)"),
         initial=SALES_CODE,
         required=False,
     )
-    description = forms.CharField(max_length=ACTION_DESCRIPTION_LENGTH_MAX, required=False)
+    description = action_description_field()
 
     def clean_destination(self) -> Account:
         destination = self.cleaned_data.get("destination") or Account.objects.sales()
@@ -623,12 +701,12 @@ class WithdrawForm(DashboardForm):
 
 
 class RefundForm(DashboardForm):
-    amount = amount_field()
-    description = forms.CharField(max_length=ACTION_DESCRIPTION_LENGTH_MAX, required=False)
+    amount = amount_field(label=gettext_lazy("Amount"))
+    description = action_description_field()
 
 
 class ReverseForm(DashboardForm):
-    description = forms.CharField(max_length=ACTION_DESCRIPTION_LENGTH_MAX, required=False)
+    description = action_description_field()
 
 
 # -- confirmations and the audit trail -------------------------------------------------------
@@ -683,5 +761,5 @@ class AuditFilterForm(DashboardForm):
         cleaned = super().clean() or {}
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
         if start and end and end < start:
-            raise forms.ValidationError(gettext_lazy("The end date is before the start date."))
+            raise forms.ValidationError(gettext("The end date is before the start date."))
         return cleaned

@@ -21,6 +21,7 @@ from django.core.paginator import Paginator
 from django.forms import Form
 from django.http import HttpRequest, HttpResponseBase
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views import View
 from django.views.generic import TemplateView
 from django.views.generic.base import ContextMixin, TemplateResponseMixin
@@ -39,6 +40,10 @@ from .common import (
     shown_code,
 )
 from .forms import AsOfForm, PeriodForm, TreeFilterForm
+
+# The CSV downloads' header rows are column identifiers for the programs that read the files:
+# English codes whatever the language of the page, never translated. So are the values that
+# name a category (a kind, a bucket, a line of the profit and loss), as in the ledger.
 
 #: The kinds on each side of the accounting equation, as the report prints it.
 LEFT_KINDS = (Kind.ASSET, Kind.EXPENSE)
@@ -234,7 +239,12 @@ class DeferredIncomeView(ReportView):
         currencies = _currencies(*buckets.values())
         total = sum(buckets.values(), Balance())
         rows = [
-            {"bucket": name, "cells": [(c, buckets[name][c]) for c in currencies]}
+            {
+                # The key, for the CSV; the label, in the reader's language, for the page.
+                "bucket": name,
+                "label": reports.DEFERRED_BUCKET_LABELS[name],
+                "cells": [(c, buckets[name][c]) for c in currencies],
+            }
             for name in DEFERRED_BUCKETS
             if name in buckets
         ]
@@ -275,20 +285,38 @@ class ProfitAndLossView(ReportView):
     def compute(self, form: Any) -> dict[str, Any]:
         start, end = form.bounds() if form.is_valid() else (None, None)
         result = reports.profit_and_loss(start, end)
-        lines: list[tuple[str, Balance]] = [
-            (f"Loaded from {name}", amount) for name, amount in sorted(result.loads.items())
+        # Each line: its name in the CSV (English, see above), its label on the page, amounts.
+        lines: list[tuple[str, str, Balance]] = [
+            (
+                f"Loaded from {name}",
+                gettext("Loaded from %(source)s") % {"source": name},
+                amount,
+            )
+            for name, amount in sorted(result.loads.items())
         ]
         lines += [
-            ("Redemptions", result.redemptions),
-            ("Expiries", result.expiries),
-            ("Refunds paid back from income", result.refunds),
-            ("Reversals paid back from income", result.reversals),
+            ("Redemptions", gettext("Redemptions"), result.redemptions),
+            ("Expiries", gettext("Expiries"), result.expiries),
+            (
+                "Refunds paid back from income",
+                gettext("Refunds paid back from income"),
+                result.refunds,
+            ),
+            (
+                "Reversals paid back from income",
+                gettext("Reversals paid back from income"),
+                result.reversals,
+            ),
         ]
-        income_line = ("Income (redemptions + expiries − refunds − reversals)", result.income)
-        currencies = _currencies(*(amount for _, amount in lines), result.income)
+        income_line = (
+            "Income (redemptions + expiries − refunds − reversals)",
+            gettext("Income (redemptions + expiries − refunds − reversals)"),
+            result.income,
+        )
+        currencies = _currencies(*(amount for _, _, amount in lines), result.income)
         rows = [
-            {"label": label, "cells": [(c, amount[c]) for c in currencies]}
-            for label, amount in [*lines, income_line]
+            {"line": line, "label": label, "cells": [(c, amount[c]) for c in currencies]}
+            for line, label, amount in [*lines, income_line]
         ]
         last_day = end - datetime.timedelta(days=1) if end is not None else None
         return {
@@ -301,7 +329,7 @@ class ProfitAndLossView(ReportView):
 
     def csv_rows(self, figures: dict[str, Any]) -> tuple[Sequence[str], Iterable[Sequence[Any]]]:
         rows = [
-            [row["label"], currency, csv_amount(amount, currency)]
+            [row["line"], currency, csv_amount(amount, currency)]
             for row in figures["rows"]
             for currency, amount in row["cells"]
         ]

@@ -35,13 +35,13 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.functional import cached_property
+from django.utils.translation import gettext, gettext_lazy
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView, UpdateView
 
 from accounts import audit, codes, facade, reports
 from accounts.exceptions import AccountException
 from accounts.models import Account, Status, Transaction, Transfer, TransferKind
-from accounts.money import localize_amount
 
 from . import charts
 from .common import (
@@ -51,6 +51,7 @@ from .common import (
     csv_amount,
     csv_response,
     may_see_card_codes,
+    money_text,
     record_action,
 )
 from .forms import (
@@ -82,9 +83,26 @@ REFERENCE_LENGTH_MAX = 64
 #: The session key naming the card whose full code its creator sees once, on its page.
 NEW_CARD_SESSION_KEY = "accounts_dashboard_new_card"
 #: The refusal of a top-up or withdrawal on an account that is not a card.
-NOT_A_CARD = (
-    "{account} is not a customer card: the dashboard loads money onto cards and takes it off "
+NOT_A_CARD = gettext_lazy(
+    "%(account)s is not a customer card: the dashboard loads money onto cards and takes it off "
     "them, never house, core or placeholder accounts."
+)
+#: The descriptions the dashboard gives the transfers it posts when staff type none. They are
+#: data in the ledger, not messages: stored in English whatever the language of the moment, as
+#: the facade's own defaults ("Initial load", "Top-up"), so the books read the same for all.
+OPENING_BALANCE_DESCRIPTION = "Opening balance"
+WITHDRAWAL_DESCRIPTION = "Withdrawal"
+#: The statement CSV's header row: column identifiers for the programs that read the file, in
+#: English whatever the language of the page, never translated (so are the other CSV headers).
+STATEMENT_CSV_HEADER = (
+    "date",
+    "reference",
+    "kind",
+    "description",
+    "amount",
+    "balance",
+    "currency",
+    "by",
 )
 
 
@@ -137,11 +155,6 @@ def _page_number(text: str | None) -> int:
 
 def _safe_filename(text: str, fallback: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "", text) or fallback
-
-
-def _money(amount: Decimal | None, currency: str) -> str:
-    """``1,234.50 GBP`` for a message: the currency's places, localised as on the pages."""
-    return f"{localize_amount(amount, currency)} {currency}"
 
 
 class IndexView(StaffPermissionRequiredMixin, View):
@@ -355,7 +368,7 @@ class AccountStatementCsvView(StaffPermissionRequiredMixin, View):
                     yield [
                         line.leg.created_at,
                         line.transfer.reference,
-                        line.transfer.get_kind_display(),
+                        line.transfer.kind,  # the code, as every category in a CSV
                         line.transfer.description,
                         csv_amount(line.amount, currency),
                         csv_amount(line.balance, currency),
@@ -375,7 +388,7 @@ class AccountStatementCsvView(StaffPermissionRequiredMixin, View):
         )
         return csv_response(
             f"statement-{name}.csv",
-            ["date", "reference", "kind", "description", "amount", "balance", "currency", "by"],
+            STATEMENT_CSV_HEADER,
             rows(),
         )
 
@@ -386,7 +399,7 @@ class AccountCreateView(StaffPermissionRequiredMixin, FormView):
     permission_required = "accounts.add_account"
     template_name = "accounts/dashboard/account_form.html"
     form_class = AccountCreateForm
-    extra_context = {"title": "New account"}
+    extra_context = {"title": gettext_lazy("New account")}
 
     def get_form_kwargs(self) -> dict[str, Any]:
         kwargs = super().get_form_kwargs()
@@ -409,7 +422,7 @@ class AccountCreateView(StaffPermissionRequiredMixin, FormView):
                     amount=amount,
                     source=data["source"] if amount is not None else None,
                     user=self.request.user,
-                    description="Opening balance",
+                    description=OPENING_BALANCE_DESCRIPTION,
                     **fields,
                 )
                 if account_description:
@@ -419,15 +432,31 @@ class AccountCreateView(StaffPermissionRequiredMixin, FormView):
             form.add_error(None, exc.message)
             return self.form_invalid(form)
         except IntegrityError:
-            form.add_error("code", "Another account took this code meanwhile; try again.")
+            form.add_error("code", gettext("Another account took this code meanwhile; try again."))
             return self.form_invalid(form)
         # str(account) masks a card's code: the message, the log line and the admin's history
         # never hold it.
-        done = f"Created {'card' if account.is_card else 'account'} {account}"
-        if amount is not None:
-            done += f" with an opening balance of {_money(amount, account.currency)}"
-        record_action(self.request, account, f"{done} (dashboard).", added=True)
-        messages.success(self.request, f"{done}.")
+        values = {"account": account, "amount": money_text(amount, account.currency)}
+        if amount is None:
+            logged = gettext("Created (dashboard).")
+            if account.is_card:
+                done = gettext("Created card %(account)s.") % values
+            else:
+                done = gettext("Created account %(account)s.") % values
+        else:
+            logged = gettext("Created with an opening balance of %(amount)s (dashboard).") % values
+            if account.is_card:
+                done = (
+                    gettext("Created card %(account)s with an opening balance of %(amount)s.")
+                    % values
+                )
+            else:
+                done = (
+                    gettext("Created account %(account)s with an opening balance of %(amount)s.")
+                    % values
+                )
+        record_action(self.request, account, logged, added=True)
+        messages.success(self.request, done)
         if account.is_card:
             self.request.session[NEW_CARD_SESSION_KEY] = account.pk
         return redirect("accounts_dashboard:account_detail", pk=account.pk)
@@ -444,7 +473,7 @@ class AccountEditView(StaffPermissionRequiredMixin, UpdateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["title"] = f"Edit {self.object}"
+        context["title"] = gettext("Edit %(account)s") % {"account": self.object}
         return context
 
     def form_valid(self, form: AccountEditForm) -> HttpResponse:  # type: ignore[override]
@@ -466,9 +495,16 @@ class AccountEditView(StaffPermissionRequiredMixin, UpdateView):
         changed = [name for name in fields if name in form.changed_data]
         if locked.credit_limit != account.credit_limit:
             changed.append("credit_limit")
-        what = ", ".join(name.replace("_", " ") for name in changed) or "nothing"
-        record_action(self.request, account, f"Edited {what} (dashboard).")
-        messages.success(self.request, f"Saved account {account}.")
+        if changed:
+            what = ", ".join(
+                str(getattr(Account._meta.get_field(name), "verbose_name", name))
+                for name in changed
+            )
+            logged = gettext("Edited %(fields)s (dashboard).") % {"fields": what}
+        else:
+            logged = gettext("Edited nothing (dashboard).")
+        record_action(self.request, account, logged)
+        messages.success(self.request, gettext("Saved account %(account)s.") % {"account": account})
         return redirect("accounts_dashboard:account_detail", pk=account.pk)
 
 
@@ -491,7 +527,7 @@ class AccountActionView(StaffPermissionRequiredMixin, View):
         account = get_object_or_404(Account, pk=pk)
         if self.cards_only and not account.is_card:
             # Such a page offers no form, so nothing typed is lost by going back to it.
-            messages.error(request, NOT_A_CARD.format(account=account))
+            messages.error(request, NOT_A_CARD % {"account": account})
             return redirect("accounts_dashboard:account_detail", pk=account.pk)
         form = self.form_class(request.POST)
         if form.is_valid():
@@ -531,10 +567,13 @@ class AccountTopUpView(AccountActionView):
             user=self.request.user,
             description=form.cleaned_data["description"] or None,
         )
-        return (
-            f"Topped up {_money(amount, account.currency)} (transfer {made.reference}); "
-            f"the balance is now {_money(account.balance, account.currency)}."
-        )
+        return gettext(
+            "Topped up %(amount)s (transfer %(reference)s); the balance is now %(balance)s."
+        ) % {
+            "amount": money_text(amount, account.currency),
+            "reference": made.reference,
+            "balance": money_text(account.balance, account.currency),
+        }
 
 
 class AccountWithdrawView(AccountActionView):
@@ -558,13 +597,17 @@ class AccountWithdrawView(AccountActionView):
             destination,
             amount,
             user=self.request.user,
-            description=form.cleaned_data["description"] or "Withdrawal",
+            description=form.cleaned_data["description"] or WITHDRAWAL_DESCRIPTION,
         )
-        return (
-            f"Withdrew {_money(amount, account.currency)} to {destination} "
-            f"(transfer {made.reference}); the balance is now "
-            f"{_money(account.balance, account.currency)}."
-        )
+        return gettext(
+            "Withdrew %(amount)s to %(destination)s (transfer %(reference)s); "
+            "the balance is now %(balance)s."
+        ) % {
+            "amount": money_text(amount, account.currency),
+            "destination": destination,
+            "reference": made.reference,
+            "balance": money_text(account.balance, account.currency),
+        }
 
 
 # -- transfers -------------------------------------------------------------------------------
@@ -615,12 +658,12 @@ class TransferListView(StaffPermissionRequiredMixin, ListView):
 
 def _get_transfer(reference: str) -> Transfer:
     if len(reference) > REFERENCE_LENGTH_MAX or not is_storable_text(reference):
-        raise Http404("No transfer has this reference.")
+        raise Http404(gettext("No transfer has this reference."))
     related = Transfer.objects.select_related("source", "destination", "parent", "user")
     try:
         return related.get(reference=codes.normalise(reference))
     except Transfer.DoesNotExist:
-        raise Http404("No transfer has this reference.") from None
+        raise Http404(gettext("No transfer has this reference.")) from None
 
 
 def can_be_corrected(transfer: Transfer, refundable: Decimal) -> bool:

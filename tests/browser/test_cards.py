@@ -142,7 +142,7 @@ def test_a_card_with_no_credit_limit_is_refused_but_a_house_account_may_have_non
     page.get_by_label("No credit limit").check()
     page.get_by_role("button", name="Create").click()
 
-    expect(page.locator("form .error", has_text=CARD_NEEDS_LIMIT)).to_be_visible()
+    expect(page.locator("form .error", has_text=str(CARD_NEEDS_LIMIT))).to_be_visible()
     assert not Account.objects.filter(name="Float").exists()
 
     page.get_by_label("House account").check()

@@ -23,7 +23,17 @@ from django.utils import timezone
 from accounts import facade
 from accounts.dashboard import charts, views
 from accounts.dashboard.common import DASHBOARD_PERMISSIONS, PAGE_SIZE
-from accounts.models import Account, AccountType, Kind, Status, Transfer, TransferKind
+from accounts.models import (
+    Account,
+    AccountType,
+    AuditAction,
+    AuditEntry,
+    Kind,
+    Status,
+    Surface,
+    Transfer,
+    TransferKind,
+)
 from accounts.templatetags.accounts_tags import money
 
 from .factories import AccountFactory, AccountTypeFactory, StaffFactory, UserFactory
@@ -654,6 +664,31 @@ def test_editing_an_account_saves_its_descriptive_fields(staff, staff_client, ca
     assert card.balance == FIFTY
     entry = LogEntry.objects.get(object_id=str(card.pk), user=staff)
     assert "credit limit" in entry.change_message
+
+
+def test_an_edit_in_the_dashboard_is_in_the_audit_trail_with_its_reason(staff, staff_client, card):
+    staff_client.post(
+        url("account_edit", card.pk),
+        edit_data(card, name="Renamed", credit_limit="5.00", reason="Holder asked by phone"),
+    )
+    edited = AuditEntry.objects.get(account=card, action=AuditAction.EDITED)
+    assert (edited.user, edited.surface, edited.reason) == (
+        staff,
+        Surface.DASHBOARD,
+        "Holder asked by phone",
+    )
+    assert edited.changes["name"][1] == "Renamed"
+    limit = AuditEntry.objects.get(account=card, action=AuditAction.CREDIT_LIMIT_CHANGED)
+    assert (limit.user, limit.surface) == (staff, Surface.DASHBOARD)
+    page = body(staff_client.get(url("account_detail", card.pk)))
+    assert "Holder asked by phone" in page
+
+
+def test_saving_an_edit_that_changes_nothing_records_nothing(staff_client, card):
+    before = AuditEntry.objects.count()
+    response = staff_client.post(url("account_edit", card.pk), edit_data(card))
+    assert response.status_code == 302
+    assert AuditEntry.objects.count() == before
 
 
 def test_a_credit_limit_the_balance_already_breaks_is_refused_with_a_form_error(

@@ -600,6 +600,21 @@ class AccountEditForm(StorableTextMixin, CreditLimitMixin, forms.ModelForm):
         max_length=DESCRIPTION_LENGTH_MAX,
     )
     end_date = MomentField(label=gettext_lazy("End date"), required=False)
+    reason = forms.CharField(
+        label=gettext_lazy("Reason for the change"),
+        max_length=audit.REASON_LENGTH_MAX,
+        required=False,
+        help_text=gettext_lazy("Optional; kept in the account's history of changes."),
+    )
+    field_order = [
+        "name",
+        "description",
+        "account_type",
+        "end_date",
+        "credit_limit",
+        "unlimited",
+        "reason",
+    ]
 
     class Meta:
         model = Account

@@ -39,9 +39,9 @@ from django.utils.translation import gettext, gettext_lazy
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView, UpdateView
 
-from accounts import audit, codes, facade, reports
+from accounts import audit, codes, exceptions, facade, reports
 from accounts.exceptions import AccountException
-from accounts.models import Account, Status, Transaction, Transfer, TransferKind
+from accounts.models import Account, Status, Surface, Transaction, Transfer, TransferKind
 
 from . import charts
 from .common import (
@@ -462,6 +462,10 @@ class AccountCreateView(StaffPermissionRequiredMixin, FormView):
         return redirect("accounts_dashboard:account_detail", pk=account.pk)
 
 
+#: What the edit form changes, through :func:`accounts.facade.edit_account`.
+EDITED_FIELDS = ("name", "description", "account_type", "end_date", "credit_limit")
+
+
 class AccountEditView(StaffPermissionRequiredMixin, UpdateView):
     """Edit the descriptive fields and the credit limit."""
 
@@ -477,24 +481,26 @@ class AccountEditView(StaffPermissionRequiredMixin, UpdateView):
         return context
 
     def form_valid(self, form: AccountEditForm) -> HttpResponse:  # type: ignore[override]
-        fields = ["name", "description", "account_type", "end_date", "credit_limit"]
+        """Save through :func:`accounts.facade.edit_account`, which locks the row, checks the
+        credit limit against the locked balance and records the change in the audit trail."""
+        changes = {name: form.cleaned_data.get(name) for name in EDITED_FIELDS}
         try:
-            with transaction.atomic():
-                # Lock the row so no posting moves the balance between this check and the save.
-                locked = Account.objects.select_for_update().get(pk=self.object.pk)
-                acceptable = form.check_credit_limit(locked.balance, locked.currency)
-                if acceptable:
-                    account = form.save(commit=False)
-                    account.credit_limit = form.cleaned_data["credit_limit"]
-                    account.save(update_fields=[*fields, "updated_at"])
+            account = facade.edit_account(
+                Account.objects.get(pk=self.object.pk),  # not the form's instance, changed already
+                user=self.request.user,
+                reason=form.cleaned_data.get("reason") or None,
+                surface=Surface.DASHBOARD,
+                **changes,
+            )
+        except exceptions.InvalidCreditLimit as exc:
+            current = Account.objects.get(pk=self.object.pk)
+            if form.check_credit_limit(current.balance, current.currency):
+                form.add_error("credit_limit", exc.message)
+            return self.form_invalid(form)
         except AccountException as exc:  # the model's own checks, such as a card's limit
             form.add_error(None, exc.message)
-            acceptable = False
-        if not acceptable:
             return self.form_invalid(form)
-        changed = [name for name in fields if name in form.changed_data]
-        if locked.credit_limit != account.credit_limit:
-            changed.append("credit_limit")
+        changed = [name for name in EDITED_FIELDS if name in form.changed_data]
         if changed:
             what = ", ".join(
                 str(getattr(Account._meta.get_field(name), "verbose_name", name))

@@ -224,12 +224,10 @@ def csv_amount(amount: Decimal | None, currency: str) -> Decimal | None:
     """
     if amount is None:
         return None
-    stored = amount.quantize(STORED_QUANTUM).normalize()
-    places = quantum(currency)
-    exponent = stored.as_tuple().exponent
-    if isinstance(exponent, int) and exponent >= places.as_tuple().exponent:
-        return stored.quantize(places)  # no more places than the currency's: show all of them
-    return stored
+    stored = amount.quantize(STORED_QUANTUM)
+    shown = stored.quantize(quantum(currency))
+    # No more places than the currency's: all of them. More: the digits, without trailing zeros.
+    return shown if shown == stored else stored.normalize()
 
 
 def _cell(value: Any) -> Any:

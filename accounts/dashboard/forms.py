@@ -439,7 +439,7 @@ class AccountCreateForm(StorableTextMixin, CreditLimitMixin, forms.Form):
     """
 
     role = forms.ChoiceField(
-        label=gettext_lazy("This account is a"),
+        label=gettext_lazy("Account role"),
         choices=ROLES,
         initial=CARD,
         widget=forms.RadioSelect,

@@ -21,6 +21,7 @@ from decimal import Decimal
 from django.db.models import Exists, F, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
@@ -139,8 +140,9 @@ def balance_chart_svg(
         path.append(f"H{_number(x(point.at))}V{_number(y(point.balance))}")
     path.append(f"H{_number(x(now))}")
 
-    first_day = timezone.localtime(start).date().isoformat()
-    last_day = timezone.localtime(now).date().isoformat()
+    # The days under the axis in the reader's language (SHORT_DATE_FORMAT: 04.12.2026 in German).
+    first_day = date_format(timezone.localtime(start).date(), "SHORT_DATE_FORMAT")
+    last_day = date_format(timezone.localtime(now).date(), "SHORT_DATE_FORMAT")
     bottom = HEIGHT - MARGIN_BOTTOM
     parts = [
         format_html(

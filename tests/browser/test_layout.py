@@ -59,6 +59,12 @@ def test_references_stay_on_one_line_on_a_wide_screen(
     amounts = staff_page.locator("table tbody td.num")
     for index in range(amounts.count()):
         assert amounts.nth(index).evaluate("element => element.getClientRects().length") == 1
+    # So do the moments, written in the language's format ("12/04/2026 4:38 p.m." in en-us).
+    moments = staff_page.locator("table tbody td time")
+    assert moments.count() == TRANSFER_COUNT
+    for index in range(TRANSFER_COUNT):
+        lines = moments.nth(index).evaluate("element => element.getClientRects().length")
+        assert lines == 1, moments.nth(index).inner_text()
 
 
 def test_on_a_phone_the_navigation_fits_and_only_tables_scroll_sideways(

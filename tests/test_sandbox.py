@@ -337,7 +337,8 @@ def test_the_sandbox_picks_each_pages_language_from_the_shipped_ones():
     locale = middleware.index("django.middleware.locale.LocaleMiddleware")
     assert middleware.index("django.contrib.sessions.middleware.SessionMiddleware") < locale
     assert locale < middleware.index("django.middleware.common.CommonMiddleware")
-    assert {code for code, _ in module.LANGUAGES} == {"en", "de", "fr"}
+    assert {code for code, _ in module.LANGUAGES} == {"en-gb", "de", "fr"}
+    assert module.LANGUAGE_CODE == "en-gb"
 
 
 def test_the_home_pages_switcher_sets_the_language(settings, client):

@@ -72,10 +72,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 USE_TZ = True
 TIME_ZONE = "UTC"
-LANGUAGE_CODE = "en"
+# British English: the demo shop sells in GBP, and its dates read 04/12/2026 rather than 12/04.
+LANGUAGE_CODE = "en-gb"
 USE_I18N = True
-# The languages the app ships catalogues for.
-LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français")]
+# English (the code's own language) and the languages the app ships catalogues for. A browser
+# asking for any English gets en-gb.
+LANGUAGES = [("en-gb", "English"), ("de", "Deutsch"), ("fr", "Français")]
 
 STATIC_URL = "static/"
 

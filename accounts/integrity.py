@@ -51,6 +51,10 @@ from typing import Any
 from django.db import connections, transaction
 
 from .migrations import sql as frozen_sql
+from .vocabulary import debit_normal_sql
+
+#: The kinds whose legs count negatively, as an SQL list (see vocabulary.debit_normal_sql).
+_DEBIT_NORMAL = debit_normal_sql()
 
 #: Columns of accounts_transfer other than user_id, which only the user's deletion may change.
 TRANSFER_COLUMNS = (
@@ -356,7 +360,7 @@ POSTGRESQL = [
     # positive-version CHECK and the "previous leg is version - 1" rule instead.
     _pg_statement_check(
         "accounts_transaction_check",
-        """
+        f"""
         SELECT CASE
             WHEN a.kind IS NULL THEN
                 'accounts: leg on an account that does not exist'
@@ -376,7 +380,7 @@ POSTGRESQL = [
             THEN
                 'accounts: backdated must say whether the leg predates the one before'
             WHEN n.balance_after <> coalesce(p.balance_after, 0)
-                + (CASE WHEN a.kind IN ('asset', 'expense') THEN -1 ELSE 1 END) * n.amount
+                + (CASE WHEN a.kind IN {_DEBIT_NORMAL} THEN -1 ELSE 1 END) * n.amount
             THEN
                 'accounts: balance_after does not follow from the previous leg'
             WHEN n.leg_index = t.leg_count AND t.leg_count <> (
@@ -683,7 +687,7 @@ MYSQL = [
                 {_my_raise("accounts: backdated must say whether the leg predates the one before")}
             END IF;
             IF NEW.balance_after <> v_previous
-                    + (CASE WHEN v_kind IN ('asset', 'expense') THEN -1 ELSE 1 END) * NEW.amount
+                    + (CASE WHEN v_kind IN {_DEBIT_NORMAL} THEN -1 ELSE 1 END) * NEW.amount
             THEN
                 {_my_raise("accounts: balance_after does not follow from the previous leg")}
             END IF;
@@ -831,7 +835,7 @@ _SQ_EQ = f"< {SQLITE_TOLERANCE}"
 _SQ_TRANSFER_CHANGED = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in TRANSFER_COLUMNS)
 _SQ_KIND_SIGN = (
     "(CASE WHEN (SELECT kind FROM accounts_account WHERE id = NEW.account_id) "
-    "IN ('asset', 'expense') THEN -1 ELSE 1 END)"
+    f"IN {_DEBIT_NORMAL} THEN -1 ELSE 1 END)"
 )
 _SQ_PREVIOUS = (
     "(CASE WHEN NEW.account_version = 1 THEN 0 ELSE (SELECT balance_after "

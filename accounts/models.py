@@ -33,6 +33,24 @@ from mptt.models import MPTTModel, TreeForeignKey
 from . import codes, conf, exceptions
 from .compat import check_constraint
 from .money import DECIMAL_PLACES, MAX_DIGITS, Balance, format_amount
+from .vocabulary import (  # re-exported: users import the vocabulary from here
+    CORE_CODE_PREFIX,
+    DEBIT_NORMAL_KINDS,
+    EXPIRED_CODE,
+    KIND_ORDER,
+    SALES_CODE,
+    SOURCE_CODE,
+    AuditAction,
+    Kind,
+    Status,
+    Surface,
+    TransferKind,
+    kind_choices,
+    kind_label,
+    kind_rank,
+    normal_sign,
+    normal_sign_expression,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -40,65 +58,6 @@ if TYPE_CHECKING:
 
 def money_field(**kwargs: Any) -> models.DecimalField:
     return models.DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES, **kwargs)
-
-
-class Kind(models.TextChoices):
-    """What an account is, in accounting terms; decides the sign of its balance."""
-
-    ASSET = "asset", _("Asset")
-    LIABILITY = "liability", _("Liability")
-    EQUITY = "equity", _("Equity")
-    INCOME = "income", _("Income")
-    EXPENSE = "expense", _("Expense")
-    TRADING = "trading", _("Trading")
-
-
-def _kind_label(kind: str) -> str:
-    """A kind as people read it (``"asset"`` is "Asset"), in the active language."""
-    try:
-        return str(Kind(kind).label)
-    except ValueError:  # not a kind at all: show what was given
-        return str(kind)
-
-
-#: The kinds in the order an accountant reads them: the balance sheet (assets, liabilities,
-#: equity), then the income statement (income, expenses), then the trading clearing accounts.
-KIND_ORDER: tuple[Kind, ...] = (
-    Kind.ASSET,
-    Kind.LIABILITY,
-    Kind.EQUITY,
-    Kind.INCOME,
-    Kind.EXPENSE,
-    Kind.TRADING,
-)
-
-
-def kind_rank(kind: str) -> int:
-    """Return ``kind``'s place in :data:`KIND_ORDER`; anything unknown sorts last."""
-    try:
-        return KIND_ORDER.index(Kind(kind))
-    except ValueError:
-        return len(KIND_ORDER)
-
-
-def kind_choices() -> list[tuple[str, Any]]:
-    """The kinds as form choices, in :data:`KIND_ORDER`, with lazily translated labels."""
-    return [(kind.value, kind.label) for kind in KIND_ORDER]
-
-
-#: Kinds whose balance grows with debits; their leg sums are flipped to give the balance.
-DEBIT_NORMAL_KINDS = frozenset({Kind.ASSET, Kind.EXPENSE})
-
-
-def normal_sign(kind: str) -> int:
-    """Return -1 for debit-normal kinds and 1 for credit-normal ones."""
-    return -1 if kind in DEBIT_NORMAL_KINDS else 1
-
-
-class Status(models.TextChoices):
-    OPEN = "open", _("Open")
-    FROZEN = "frozen", _("Frozen")
-    CLOSED = "closed", _("Closed")
 
 
 class AccountTypeManager(TreeManager):
@@ -130,15 +89,6 @@ class AccountType(MPTTModel):
 
     def natural_key(self) -> tuple[str]:
         return (self.code,)
-
-
-#: Every account the app makes for itself has a code starting with this: the three core
-#: accounts, their siblings in other currencies and the trading accounts.
-CORE_CODE_PREFIX = "CORE-"
-#: Stable codes of the three core accounts; names come from settings and may change.
-SOURCE_CODE = "CORE-SOURCE"
-SALES_CODE = "CORE-SALES"
-EXPIRED_CODE = "CORE-EXPIRED"
 
 
 class AccountQuerySet(models.QuerySet["Account"]):
@@ -250,11 +200,7 @@ def _balance_as_of_subquery(as_of: datetime.datetime) -> Case:
         .values("balance_after")[:1]
     )
     summed = upto.values(total=_ungrouped("SUM", "amount", money_field()))
-    sign = Case(
-        When(kind__in=list(DEBIT_NORMAL_KINDS), then=Value(-1)),
-        default=Value(1),
-        output_field=models.IntegerField(),
-    )
+    sign = normal_sign_expression()
     backdated = legs.backdated()
     return Case(
         When(
@@ -347,6 +293,15 @@ def new_tree_path() -> str:
 
 #: How many times a clashing generated code is drawn again before giving up.
 CODE_RETRIES_MAX = 5
+
+
+def _facade() -> Any:
+    """:mod:`accounts.facade`, for the model's compatibility methods (``Account.close`` and
+    friends). The facade imports the models, so the models import it only when called: the one
+    upward reference of the ledger's layers."""
+    from . import facade
+
+    return facade
 
 
 class Account(models.Model):
@@ -514,9 +469,9 @@ class Account(models.Model):
                 )
                 % {
                     "account": self,
-                    "kind": _kind_label(self.kind),
+                    "kind": kind_label(self.kind),
                     "parent": self.parent,
-                    "parent_kind": _kind_label(self.parent.kind),
+                    "parent_kind": kind_label(self.parent.kind),
                 }
             )
         moved_from = self._place_in_tree()
@@ -665,22 +620,18 @@ class Account(models.Model):
         return bool(user.has_perm("accounts.spend_from_any_account"))  # type: ignore[union-attr]
 
     # -- lifecycle (delegated to the facade, which locks the row) ----------------------------
+    # The seed's API has these on the model. They are the one place where models reach up to
+    # the facade, so the import is made when called (see _facade), never at module level.
 
     def close(self, *, user: Any = None, reason: str | None = None) -> None:
         """Close the account; refused unless its balance is zero."""
-        from . import facade
-
-        facade.close_account(self, user=user, reason=reason)
+        _facade().close_account(self, user=user, reason=reason)
 
     def freeze(self, *, user: Any = None, reason: str | None = None) -> None:
-        from . import facade
-
-        facade.freeze_account(self, user=user, reason=reason)
+        _facade().freeze_account(self, user=user, reason=reason)
 
     def thaw(self, *, user: Any = None, reason: str | None = None) -> None:
-        from . import facade
-
-        facade.thaw_account(self, user=user, reason=reason)
+        _facade().thaw_account(self, user=user, reason=reason)
 
     # -- balances ----------------------------------------------------------------------------
 
@@ -759,15 +710,6 @@ class Account(models.Model):
 
 #: The predecessor's name for an account.
 Budget = Account
-
-
-class TransferKind(models.TextChoices):
-    TRANSFER = "transfer", _("Transfer")
-    REFUND = "refund", _("Refund")
-    REVERSAL = "reversal", _("Reversal")
-    EXPIRY = "expiry", _("Expiry")
-    ENTRY = "entry", _("Entry")
-    EXCHANGE = "exchange", _("Exchange")
 
 
 class LedgerQuerySet(models.QuerySet[Any]):
@@ -998,6 +940,12 @@ class Transaction(models.Model):
 
 # Keep the name checkers and tools see in one place.
 __all__ = [
+    "CORE_CODE_PREFIX",
+    "DEBIT_NORMAL_KINDS",
+    "EXPIRED_CODE",
+    "KIND_ORDER",
+    "SALES_CODE",
+    "SOURCE_CODE",
     "Account",
     "AccountType",
     "AuditAction",
@@ -1009,6 +957,8 @@ __all__ = [
     "Transaction",
     "Transfer",
     "TransferKind",
+    "kind_choices",
+    "kind_rank",
     "normal_sign",
 ]
 
@@ -1082,30 +1032,6 @@ class ApiKey(models.Model):
             and (self.expires_at is None or self.expires_at > at)
             and bool(getattr(self.user, "is_active", True))
         )
-
-
-class Surface(models.TextChoices):
-    """Where an administrative act came from."""
-
-    CODE = "code", _("Code")
-    DASHBOARD = "dashboard", _("Dashboard")
-    API = "api", _("API")
-    ADMIN = "admin", _("Admin")
-    COMMAND = "command", _("Command")
-
-
-class AuditAction(models.TextChoices):
-    """What an administrative act did."""
-
-    CREATED = "created", _("Created")
-    EDITED = "edited", _("Edited")
-    CREDIT_LIMIT_CHANGED = "credit_limit_changed", _("Credit limit changed")
-    FROZEN = "frozen", _("Frozen")
-    THAWED = "thawed", _("Thawed")
-    CLOSED = "closed", _("Closed")
-    EXPIRED = "expired", _("Expired")
-    REVERSED = "reversed", _("Reversed")
-    REFUNDED = "refunded", _("Refunded")
 
 
 class AuditEntry(models.Model):

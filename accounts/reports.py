@@ -32,7 +32,6 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
-    DEBIT_NORMAL_KINDS,
     EXPIRED_CODE,
     SALES_CODE,
     SOURCE_CODE,
@@ -44,18 +43,16 @@ from .models import (
     _balance_as_of_subquery,
     kind_rank,
     money_field,
+    normal_sign,
 )
 from .money import DECIMAL_PLACES, Balance
+from .vocabulary import EQUATION_LEFT, EQUATION_RIGHT, normal_sign_expression
 
 #: Lines per statement page unless asked otherwise, and the most a page may hold.
 STATEMENT_PAGE_SIZE = 50
 STATEMENT_PAGE_SIZE_MAX = 500
 
-_SIGN = Case(
-    When(kind__in=list(DEBIT_NORMAL_KINDS), then=Value(-1)),
-    default=Value(1),
-    output_field=IntegerField(),
-)
+_SIGN = normal_sign_expression()
 
 
 # -- balances as of a moment -----------------------------------------------------------------
@@ -108,7 +105,7 @@ def trial_balance(as_of: datetime.datetime | None = None) -> TrialBalance:
     )
     for account in leaves:
         natural = account.b
-        leg_sum = natural * (-1 if account.kind in DEBIT_NORMAL_KINDS else 1)
+        leg_sum = natural * normal_sign(account.kind)
         debit = -leg_sum if leg_sum < 0 else Decimal(0)
         credit = leg_sum if leg_sum > 0 else Decimal(0)
         rows.append(TrialBalanceRow(account, debit, credit))
@@ -129,11 +126,11 @@ class Equation:
 
     @property
     def left(self) -> Balance:
-        return self.side((Kind.ASSET, Kind.EXPENSE))
+        return self.side(EQUATION_LEFT)
 
     @property
     def right(self) -> Balance:
-        return self.side((Kind.LIABILITY, Kind.EQUITY, Kind.INCOME, Kind.TRADING))
+        return self.side(EQUATION_RIGHT)
 
     @property
     def holds(self) -> bool:
@@ -384,11 +381,7 @@ def verify() -> Verification:
             partition_by=[F("account_id")],
             order_by=F("account_version").asc(),
         ),
-        sign=Case(
-            When(account__kind__in=list(DEBIT_NORMAL_KINDS), then=Value(-1)),
-            default=Value(1),
-            output_field=IntegerField(),
-        ),
+        sign=normal_sign_expression("account__kind"),
     ).values_list("account__code", "account_version", "previous", "amount", "sign", "balance_after")
     for code, version, previous, amount, sign, after in running.iterator(chunk_size=2000):
         expected = (previous or Decimal(0)) + amount * sign

@@ -29,7 +29,8 @@ from django.db.models import Field
 from django.db.models.expressions import Col
 from django.db.models.signals import post_save, pre_save
 
-from .models import DEBIT_NORMAL_KINDS, Account, Transaction, Transfer
+from .models import Account, Transaction, Transfer
+from .vocabulary import DEBIT_NORMAL_KINDS
 
 Converter = Callable[[Any, Any, Any], Any]
 

@@ -29,6 +29,7 @@ from django.views.generic.base import ContextMixin, TemplateResponseMixin
 from accounts import reports
 from accounts.models import Account, Kind, kind_rank
 from accounts.money import Balance
+from accounts.vocabulary import EQUATION_LEFT, EQUATION_RIGHT
 
 from .common import (
     PAGE_SIZE,
@@ -46,8 +47,8 @@ from .forms import AsOfForm, PeriodForm, TreeFilterForm
 # name a category (a kind, a bucket, a line of the profit and loss), as in the ledger.
 
 #: The kinds on each side of the accounting equation, as the report prints it.
-LEFT_KINDS = (Kind.ASSET, Kind.EXPENSE)
-RIGHT_KINDS = (Kind.LIABILITY, Kind.EQUITY, Kind.INCOME, Kind.TRADING)
+LEFT_KINDS = EQUATION_LEFT
+RIGHT_KINDS = EQUATION_RIGHT
 #: Order of the deferred income buckets, as :func:`accounts.reports.deferred_income` names them.
 DEFERRED_BUCKETS = ("expired", "≤30 days", "≤60 days", "≤90 days", ">90 days", "open-ended")
 

@@ -1,0 +1,166 @@
+"""The package's layers: a vocabulary leaf, one statement of each shared rule, no import cycle.
+
+Reads the code with :mod:`ast`, so what it checks is what a reader sees: module-level imports
+(those inside functions, and those only for type checkers, are not dependencies at import time).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from accounts import integrity, vocabulary
+from accounts.models import Account, Kind
+
+from .factories import AccountFactory
+
+PACKAGE = Path(vocabulary.__file__).resolve().parent
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _top_level_imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
+    found: list[ast.Import | ast.ImportFrom] = []
+    pending: list[ast.stmt] = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            found.append(node)
+        elif isinstance(node, ast.If) and not _is_type_checking(node):
+            pending += node.body + node.orelse
+        elif isinstance(node, ast.Try):
+            pending += node.body + node.orelse + node.finalbody
+            for handler in node.handlers:
+                pending += handler.body
+    return found
+
+
+def import_graph(modules: set[str] | None = None) -> dict[str, set[str]]:
+    """Module name -> the ``accounts`` modules it imports at module level."""
+    paths = {
+        _module_name(path): path
+        for path in PACKAGE.rglob("*.py")
+        if "migrations" not in path.relative_to(PACKAGE).parts
+    }
+    known = set(paths)
+    graph: dict[str, set[str]] = {}
+    for name, path in paths.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        targets: set[str] = set()
+        for node in _top_level_imports(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                bases = [alias.name for alias in node.names]
+                names: list[str] = []
+            else:
+                base = package
+                for _ in range(max(node.level - 1, 0)):
+                    base = base.rpartition(".")[0]
+                module = node.module or ""
+                base = (f"{base}.{module}" if module else base) if node.level else module
+                bases = [base]
+                names = [f"{base}.{alias.name}" for alias in node.names]
+            for candidate in [*bases, *names]:
+                if candidate in known and candidate != name:
+                    targets.add(candidate)
+        graph[name] = targets
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}  # 1: on the path, 2: done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for target in sorted(graph.get(node, ())):
+            if state.get(target) == 1:
+                return path[path.index(target) :] + [target]
+            if target not in state and (cycle := visit(target)):
+                return cycle
+        path.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (cycle := visit(node)):
+            return cycle
+    return None
+
+
+def test_no_module_of_the_package_imports_itself_round_a_cycle():
+    graph = import_graph()
+    assert len(graph) > 30
+    assert find_cycle(graph) is None
+
+
+def test_the_cycle_finder_sees_a_cycle():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None
+
+
+def test_the_vocabulary_is_a_leaf_that_imports_nothing_of_the_app():
+    assert import_graph()["accounts.vocabulary"] == set()
+
+
+def test_models_reach_the_facade_only_from_one_function():
+    source = (PACKAGE / "models.py").read_text(encoding="utf-8")
+    functions = [
+        node.name
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.FunctionDef)
+        and any(
+            isinstance(inner, ast.ImportFrom)
+            and any(alias.name == "facade" for alias in inner.names)
+            for inner in ast.walk(node)
+        )
+    ]
+    assert functions == ["_facade"]
+
+
+# -- the sign rule, stated once -----------------------------------------------------------------
+
+
+def test_the_equation_sides_split_every_kind_by_its_sign():
+    assert set(vocabulary.EQUATION_LEFT) == set(vocabulary.DEBIT_NORMAL_KINDS)
+    assert set(vocabulary.EQUATION_LEFT) | set(vocabulary.EQUATION_RIGHT) == set(Kind)
+    assert not set(vocabulary.EQUATION_LEFT) & set(vocabulary.EQUATION_RIGHT)
+    assert all(vocabulary.normal_sign(k) == -1 for k in vocabulary.EQUATION_LEFT)
+    assert all(vocabulary.normal_sign(k) == 1 for k in vocabulary.EQUATION_RIGHT)
+
+
+@pytest.mark.django_db
+def test_the_orm_sign_agrees_with_the_python_sign_for_every_kind():
+    for kind in Kind:
+        AccountFactory(kind=kind, code=f"SIGN-{kind.value}", credit_limit=None)
+    signs = dict(
+        Account.objects.filter(code__startswith="SIGN-")
+        .annotate(sign=vocabulary.normal_sign_expression())
+        .values_list("kind", "sign")
+    )
+    assert signs == {kind.value: vocabulary.normal_sign(kind) for kind in Kind}
+
+
+def test_the_sql_list_of_debit_normal_kinds_comes_from_the_vocabulary():
+    assert vocabulary.debit_normal_sql() == "('asset', 'expense')"
+    # The triggers use it; no Python module spells the list out by hand.
+    assert integrity._DEBIT_NORMAL == vocabulary.debit_normal_sql()
+    spelled = [
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        if "migrations" not in path.relative_to(PACKAGE).parts
+        and "('asset', 'expense')" in path.read_text(encoding="utf-8")
+    ]
+    assert spelled == []

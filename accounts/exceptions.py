@@ -5,6 +5,9 @@ machine-readable ``code`` (used by the JSON API and safe to match on, never tran
 one-line docstring stating the rule. Its ``default_message`` is that rule for people, marked for
 translation: a refusal raised without a message of its own says it in the active language. A
 call that raises one of these has written nothing.
+
+These are ledger errors and know nothing of HTTP: the JSON API maps them to statuses in its own
+layer (:mod:`accounts.api.statuses`).
 """
 
 from __future__ import annotations
@@ -19,8 +22,6 @@ class AccountException(Exception):
     code = "account_error"
     #: The message when none is given: the class's rule, translated when the refusal is made.
     default_message = _("The ledger refused this request.")
-    #: HTTP status the JSON API answers with.
-    http_status = 422
 
     def __init__(self, message: str | None = None, **context: object) -> None:
         # Evaluated now, in the language active where the refusal is made (the request's, in
@@ -43,7 +44,6 @@ class InvalidAmount(AccountException):
     default_message = _(
         "An amount must be a finite, positive Decimal with no more places than its currency."
     )
-    http_status = 400
 
 
 class AmountNotDecimal(InvalidAmount):
@@ -86,7 +86,6 @@ class AmountOutOfRange(InvalidAmount):
 
     code = "amount_out_of_range"
     default_message = _("A load or top-up must lie within ACCOUNTS_MIN/MAX_INITIAL_VALUE.")
-    http_status = 422
 
 
 # -- accounts ----------------------------------------------------------------------------------
@@ -97,7 +96,6 @@ class InvalidAccount(AccountException):
 
     code = "invalid_account"
     default_message = _("Accounts must be saved Account instances.")
-    http_status = 400
 
 
 class AccountNotSaved(InvalidAccount):
@@ -112,7 +110,6 @@ class AccountNotFound(InvalidAccount):
 
     code = "account_not_found"
     default_message = _("The account no longer exists.")
-    http_status = 404
 
 
 class SameAccount(InvalidAccount):
@@ -161,7 +158,6 @@ class InactiveAccount(AccountException):
 
     code = "account_inactive"
     default_message = _("Money can only move through open accounts inside their start/end window.")
-    http_status = 409
 
 
 class FrozenAccount(InactiveAccount):
@@ -197,7 +193,6 @@ class AccountNotEmpty(AccountException):
 
     code = "account_not_empty"
     default_message = _("Only an account with a zero balance can be closed.")
-    http_status = 409
 
 
 class InsufficientFunds(AccountException):
@@ -205,7 +200,6 @@ class InsufficientFunds(AccountException):
 
     code = "insufficient_funds"
     default_message = _("A posting may not take an account's balance below minus its credit limit.")
-    http_status = 409
 
 
 class InvalidCreditLimit(AccountException):
@@ -215,7 +209,6 @@ class InvalidCreditLimit(AccountException):
     default_message = _(
         "A credit limit must be None (unlimited) or a non-negative amount the balance respects."
     )
-    http_status = 400
 
 
 # -- people ------------------------------------------------------------------------------------
@@ -226,7 +219,6 @@ class Unauthorised(AccountException):
 
     code = "user_not_authorised"
     default_message = _("The user is not allowed to spend from this account.")
-    http_status = 403
 
 
 class InvalidSurface(AccountException):
@@ -234,7 +226,6 @@ class InvalidSurface(AccountException):
 
     code = "invalid_surface"
     default_message = _("An act names where it came from with one of accounts.models.Surface.")
-    http_status = 400
 
 
 # -- transfers ---------------------------------------------------------------------------------
@@ -245,7 +236,6 @@ class InvalidTransfer(AccountException):
 
     code = "invalid_transfer"
     default_message = _("The transfer is not valid.")
-    http_status = 400
 
 
 class InvalidDate(InvalidTransfer):
@@ -305,7 +295,6 @@ class AlreadyReversed(AccountException):
     default_message = _(
         "A transfer can be reversed only once, and nothing is left to refund or reverse."
     )
-    http_status = 409
 
 
 class CannotReverseReversal(AccountException):
@@ -315,7 +304,6 @@ class CannotReverseReversal(AccountException):
     default_message = _(
         "A reversal cannot itself be reversed or refunded; post a new transfer instead."
     )
-    http_status = 409
 
 
 class RefundExceedsRemaining(AccountException):
@@ -323,7 +311,6 @@ class RefundExceedsRemaining(AccountException):
 
     code = "refund_exceeds_remaining"
     default_message = _("A refund may not exceed what remains refundable of the original transfer.")
-    http_status = 409
 
 
 class LedgerImmutable(AccountException, IntegrityError):
@@ -333,7 +320,6 @@ class LedgerImmutable(AccountException, IntegrityError):
     default_message = _(
         "Transfers and their legs are append-only: post a correcting transfer instead."
     )
-    http_status = 409
 
 
 ALL: tuple[type[AccountException], ...] = tuple(

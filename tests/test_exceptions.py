@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 from django.utils.functional import Promise
 
 from accounts import exceptions, facade
+from accounts.api.statuses import status_for
 from accounts.facade import Credit, Debit
 from accounts.models import Account, Status, Transfer
 
@@ -267,7 +268,7 @@ def test_each_exception_class_is_raised_through_the_public_api(error, unchanged)
     assert error.code == code
     assert raised.message and str(raised) == raised.message
     assert raised.as_dict() == {"code": raised.code, "message": raised.message}
-    assert 400 <= raised.http_status < 500
+    assert 400 <= status_for(raised) < 500
 
 
 def test_codes_are_unique():

@@ -38,6 +38,7 @@ from ninja.parser import Parser
 
 from .. import exceptions
 from . import throttle
+from .statuses import status_for
 
 #: Longest request body read, in bytes; the API's bodies are a few hundred bytes.
 BODY_SIZE_MAX = 16 * 1024
@@ -92,8 +93,11 @@ def error_response(error: Refusal) -> HttpResponse:
     headers = error.headers if isinstance(error, ApiError) else {}
     if isinstance(error, throttle.Refused) and error.retry_after_seconds is not None:
         headers = {"Retry-After": str(error.retry_after_seconds)}
+    status = (
+        status_for(error) if isinstance(error, exceptions.AccountException) else error.http_status
+    )
     return json_response(
-        {"code": error.code, "message": error.message}, status=error.http_status, headers=headers
+        {"code": error.code, "message": error.message}, status=status, headers=headers
     )
 
 

@@ -11,7 +11,7 @@ Each posting is one atomic unit:
    :class:`~accounts.exceptions.AccountException` before anything is written;
 4. insert the transfer, insert its legs in one statement (each with the account's balance after
    it and the account's new version), and move every balance in one ``UPDATE``; on PostgreSQL
-   these three travel as one statement (see :mod:`accounts.statements`).
+   these three travel as one statement (see :mod:`accounts.posting_sql`).
 
 A posting made while the caller already has a transaction joins it: the caller's rollback removes
 the transfer too. Refusals raised in step 3 do not spoil the caller's transaction.
@@ -31,7 +31,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
-from . import audit, codes, conf, exceptions, money, statements
+from . import audit, codes, conf, exceptions, money, posting_sql
 from .models import (
     Account,
     AuditAction,
@@ -44,8 +44,8 @@ from .models import (
     normal_sign,
 )
 
-#: Where a leg's amount sits among :data:`accounts.statements.LEG_FIELDS`.
-LEG_AMOUNT = statements.LEG_FIELDS.index("amount")
+#: Where a leg's amount sits among :data:`accounts.posting_sql.LEG_FIELDS`.
+LEG_AMOUNT = posting_sql.LEG_FIELDS.index("amount")
 #: Most legs one entry may have; bounds the size of the lock set and of one INSERT.
 MAX_LEGS_PER_TRANSFER = 1000
 #: Largest absolute amount the money columns hold.
@@ -263,13 +263,13 @@ def _lock(
 ) -> dict[int, Account]:
     """Lock the accounts' rows in primary-key order and return fresh copies by pk.
 
-    One ``SELECT ... FOR UPDATE`` (see :mod:`accounts.statements`), which also reads whether
+    One ``SELECT ... FOR UPDATE`` (see :mod:`accounts.posting_sql`), which also reads whether
     each account has children, when its newest leg was dated and, with a ``user``, whether that
     user is one of its secondary users.
     """
     pks = sorted({a.pk for a in accounts})
     connection = connections[using]
-    locked = statements.for_connection(connection).lock(
+    locked = posting_sql.for_connection(connection).lock(
         connection, using, pks, last_leg_at=last_leg_at, user=user
     )
     missing = [pk for pk in pks if pk not in locked]
@@ -349,7 +349,7 @@ def _write(
         balance = balance + leg.amount * normal_sign(account.kind)
         version += 1
         new_state[account.pk] = (balance, version)
-        # The values of statements.LEG_FIELDS; the transfer's key goes in once it is known.
+        # The values of posting_sql.LEG_FIELDS; the transfer's key goes in once it is known.
         leg_rows.append(
             [
                 None,
@@ -388,7 +388,7 @@ def _write(
     if connection.vendor == "sqlite":
         _check_sqlite_exact(leg_rows, new_state)
     with transaction.atomic(using=using, savepoint=False):
-        statements.for_connection(connection).write(connection, using, new, leg_rows, new_state)
+        posting_sql.for_connection(connection).write(connection, using, new, leg_rows, new_state)
     for pk, (balance, version) in new_state.items():
         locked[pk].balance, locked[pk].version = balance, version
     return new

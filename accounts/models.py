@@ -295,13 +295,22 @@ def new_tree_path() -> str:
 CODE_RETRIES_MAX = 5
 
 
+# The two places where models reach up a layer. Each module named imports the models, so the
+# models import it only when called, here and nowhere else.
+
+
 def _facade() -> Any:
-    """:mod:`accounts.facade`, for the model's compatibility methods (``Account.close`` and
-    friends). The facade imports the models, so the models import it only when called: the one
-    upward reference of the ledger's layers."""
+    """:mod:`accounts.facade`, for the seed's lifecycle methods (``Account.close`` and friends)."""
     from . import facade
 
     return facade
+
+
+def _posting_sql() -> Any:
+    """:mod:`accounts.posting_sql`, for ``Account.balance_as_of``'s one fixed query."""
+    from . import posting_sql
+
+    return posting_sql
 
 
 class Account(models.Model):
@@ -620,8 +629,7 @@ class Account(models.Model):
         return bool(user.has_perm("accounts.spend_from_any_account"))  # type: ignore[union-attr]
 
     # -- lifecycle (delegated to the facade, which locks the row) ----------------------------
-    # The seed's API has these on the model. They are the one place where models reach up to
-    # the facade, so the import is made when called (see _facade), never at module level.
+    # The seed's API has these on the model; they reach the facade through _facade().
 
     def close(self, *, user: Any = None, reason: str | None = None) -> None:
         """Close the account; refused unless its balance is zero."""
@@ -692,13 +700,11 @@ class Account(models.Model):
 
         One query, reading only this account's legs: the children check is one probe of the
         parent index, the balance one or two probes of the legs' indexes. None if the account
-        is gone. The query is fixed SQL (:meth:`accounts.statements.Statements.balance_as_of`):
+        is gone. The query is fixed SQL (:meth:`accounts.posting_sql.PostingSql.balance_as_of`):
         building the same query through the ORM cost ten times as long as running it.
         """
-        from . import statements
-
         connection = connections[router.db_for_read(Account, instance=self)]
-        return statements.for_connection(connection).balance_as_of(connection, self.pk, as_of)
+        return _posting_sql().for_connection(connection).balance_as_of(connection, self.pk, as_of)
 
     def descendants(self) -> AccountQuerySet:
         return (

@@ -115,19 +115,20 @@ def test_the_vocabulary_is_a_leaf_that_imports_nothing_of_the_app():
     assert import_graph()["accounts.vocabulary"] == set()
 
 
-def test_models_reach_the_facade_only_from_one_function():
+def test_models_reach_up_a_layer_only_through_their_two_gateways():
     source = (PACKAGE / "models.py").read_text(encoding="utf-8")
-    functions = [
-        node.name
+    importing = {
+        node.name: sorted(
+            alias.name
+            for inner in ast.walk(node)
+            if isinstance(inner, ast.ImportFrom)
+            for alias in inner.names
+        )
         for node in ast.walk(ast.parse(source))
         if isinstance(node, ast.FunctionDef)
-        and any(
-            isinstance(inner, ast.ImportFrom)
-            and any(alias.name == "facade" for alias in inner.names)
-            for inner in ast.walk(node)
-        )
-    ]
-    assert functions == ["_facade"]
+        and any(isinstance(inner, (ast.Import, ast.ImportFrom)) for inner in ast.walk(node))
+    }
+    assert importing == {"_facade": ["facade"], "_posting_sql": ["posting_sql"]}
 
 
 # -- the sign rule, stated once -----------------------------------------------------------------

@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
-from accounts import codes, facade, statements
+from accounts import codes, facade, posting_sql
 from accounts.models import (
     Account,
     Kind,
@@ -136,8 +136,8 @@ def test_locking_a_missing_account_is_refused():
 
 
 def test_statements_are_built_once_per_database_alias():
-    assert statements.for_connection(connection) is statements.for_connection(connection)
-    sql = statements.for_connection(connection)
+    assert posting_sql.for_connection(connection) is posting_sql.for_connection(connection)
+    sql = posting_sql.for_connection(connection)
     assert sql.legs_sql(3).count("(") == 4  # the column list and three rows
     assert sql.balances_sql(2).upper().startswith("UPDATE")
 

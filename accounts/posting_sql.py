@@ -84,7 +84,7 @@ def _convert(connection: Any, converters: list[Any], row: Sequence[Any]) -> list
     return values
 
 
-class Statements:
+class PostingSql:
     """The posting statements for one database connection's vendor."""
 
     def __init__(self, connection: Any) -> None:
@@ -383,13 +383,13 @@ class Statements:
         )
 
 
-_CACHE: dict[tuple[str, str], Statements] = {}
+_CACHE: dict[tuple[str, str], PostingSql] = {}
 
 
-def for_connection(connection: Any) -> Statements:
+def for_connection(connection: Any) -> PostingSql:
     """The statements for ``connection``, built on first use per database alias."""
     key = (connection.alias, connection.vendor)
     found = _CACHE.get(key)
     if found is None:
-        found = _CACHE[key] = Statements(connection)
+        found = _CACHE[key] = PostingSql(connection)
     return found

@@ -43,6 +43,7 @@ from .models import (
     money_field,
     normal_sign,
 )
+from .posting_sql import LockedAccounts, LockFacts
 
 #: Where a leg's amount sits among :data:`accounts.posting_sql.LEG_FIELDS`.
 LEG_AMOUNT = posting_sql.LEG_FIELDS.index("amount")
@@ -212,7 +213,9 @@ def _check_saved(account: Any) -> None:
 # -- checks against locked rows -------------------------------------------------------------
 
 
-def _check_can_post(account: Account, at: datetime.datetime, *, check_window: bool = True) -> None:
+def _check_can_post(
+    account: Account, facts: LockFacts, at: datetime.datetime, *, check_window: bool = True
+) -> None:
     if account.status == Status.CLOSED:
         raise exceptions.ClosedAccount(
             gettext("Account %(account)s is closed.") % {"account": account}
@@ -231,7 +234,7 @@ def _check_can_post(account: Account, at: datetime.datetime, *, check_window: bo
             gettext("Account %(account)s expired on %(date)s.")
             % {"account": account, "date": _moment(account.end_date)}
         )
-    if getattr(account, "_has_children", False):
+    if facts.has_children:
         raise exceptions.PlaceholderAccount(
             gettext("Account %(account)s has child accounts; post to one of them instead.")
             % {"account": account}
@@ -243,24 +246,25 @@ def _moment(value: datetime.datetime | None) -> str:
     return "" if value is None else f"{value:%Y-%m-%d %H:%M}"
 
 
-def _is_authorised(account: Account, user: Any) -> bool:
-    """The rule of :meth:`Account.can_be_authorised_by`, from the lock query's annotations."""
+def _is_authorised(account: Account, facts: LockFacts, user: Any) -> bool:
+    """The rule of :meth:`Account.can_be_authorised_by`, from what the lock read for ``user``."""
+    if facts.has_secondary_users is None:
+        raise RuntimeError("the accounts were locked without the user to authorise")
     user_pk = getattr(user, "pk", None)
     if user_pk is not None and user_pk == account.primary_user_id:
         return True
-    has_secondary = account._has_secondary_users  # type: ignore[attr-defined]
-    if account.primary_user_id is None and not has_secondary:
+    if account.primary_user_id is None and not facts.has_secondary_users:
         return True
     if user_pk is None:
         return False
-    if account._user_is_secondary:  # type: ignore[attr-defined]
+    if facts.user_is_secondary:
         return True
     return bool(user.has_perm("accounts.spend_from_any_account"))
 
 
 def _lock(
     accounts: Iterable[Account], user: Any, using: str, *, last_leg_at: bool = True
-) -> dict[int, Account]:
+) -> LockedAccounts:
     """Lock the accounts' rows in primary-key order and return fresh copies by pk.
 
     One ``SELECT ... FOR UPDATE`` (see :mod:`accounts.posting_sql`), which also reads whether
@@ -318,7 +322,7 @@ def _check_limits(account: Account, new_balance: Decimal) -> None:
 
 def _write(
     legs: Sequence[_Leg],
-    locked: dict[int, Account],
+    locked: LockedAccounts,
     *,
     kind: str,
     amount: Decimal,
@@ -338,7 +342,7 @@ def _write(
     if date is None:
         # A clock that stepped back, or another server's slower clock, must not date a leg
         # before its account's newest one: running balances follow time order.
-        newest = (getattr(locked[leg.account.pk], "_last_leg_at", None) for leg in legs)
+        newest = (locked.facts[leg.account.pk].last_leg_at for leg in legs)
         now = max([now, *(at for at in newest if at is not None)])
     effective = date or now
     new_state: dict[int, tuple[Decimal, int]] = {}
@@ -360,7 +364,7 @@ def _write(
                 balance,
                 version,
                 effective,
-                _is_backdated(account, date),
+                _is_backdated(locked.facts_of(account), date),
             ]
         )
     username = ""
@@ -411,8 +415,8 @@ def _check_sqlite_exact(
         )
 
 
-def _is_backdated(account: Account, date: datetime.datetime | None) -> bool:
-    last = getattr(account, "_last_leg_at", None)
+def _is_backdated(facts: LockFacts, date: datetime.datetime | None) -> bool:
+    last = facts.last_leg_at
     return date is not None and last is not None and date < last
 
 
@@ -554,7 +558,7 @@ def transfer(
     def run() -> Transfer:
         locked = _lock([source, destination], user, using)
         src, dst = locked[source.pk], locked[destination.pk]
-        _check_pair(src, dst, amount, user)
+        _check_pair(src, dst, amount, user, locked)
         kind = TransferKind.TRANSFER
         if parent is not None and parent.source_id == dst.pk and parent.destination_id == src.pk:
             _check_refundable(parent, amount, using)
@@ -591,7 +595,7 @@ def _move(
     src: Account,
     dst: Account,
     amount: Decimal,
-    locked: dict[int, Account],
+    locked: LockedAccounts,
     *,
     kind: str,
     using: str,
@@ -624,7 +628,13 @@ def _move(
 
 
 def _check_pair(
-    src: Account, dst: Account, amount: Decimal, user: Any, *, check_window: bool = True
+    src: Account,
+    dst: Account,
+    amount: Decimal,
+    user: Any,
+    locked: LockedAccounts,
+    *,
+    check_window: bool = True,
 ) -> None:
     now = timezone.now()
     if src.currency != dst.currency:
@@ -641,9 +651,9 @@ def _check_pair(
             }
         )
     _check_precision(amount, src.currency)
-    _check_can_post(src, now, check_window=check_window)
-    _check_can_post(dst, now)
-    if user is not None and not _is_authorised(src, user):
+    _check_can_post(src, locked.facts_of(src), now, check_window=check_window)
+    _check_can_post(dst, locked.facts_of(dst), now)
+    if user is not None and not _is_authorised(src, locked.facts_of(src), user):
         raise exceptions.Unauthorised(_unauthorised(user, src))
 
 
@@ -764,7 +774,7 @@ def reverse(
             )
         src, dst = locked[destination_pk], locked[source_pk]
         # Closed or frozen accounts cannot take a correction; an expired window can.
-        _check_pair(src, dst, remaining, user if authorise else None, check_window=False)
+        _check_pair(src, dst, remaining, user if authorise else None, locked, check_window=False)
         new = _move(
             src,
             dst,
@@ -856,9 +866,13 @@ def post(
             account = locked[line.account.pk]
             amount = Decimal(line.amount)
             _check_precision(amount, account.currency)
-            _check_can_post(account, now)
+            _check_can_post(account, locked.facts_of(account), now)
             signed = amount if isinstance(line, Credit) else -amount
-            if isinstance(line, Debit) and user is not None and not _is_authorised(account, user):
+            if (
+                isinstance(line, Debit)
+                and user is not None
+                and not _is_authorised(account, locked.facts_of(account), user)
+            ):
                 raise exceptions.Unauthorised(_unauthorised(user, account))
             totals[account.currency] = totals.get(account.currency, Decimal(0)) + signed
             legs.append(_Leg(account, signed))
@@ -1329,8 +1343,8 @@ def expire_account(
             amount = acct.balance
             # Bring the balance to zero: debit a credit-normal account, credit a debit-normal.
             src, dst = (acct, target) if not acct.is_debit_normal else (target, acct)
-            _check_pair(src, dst, amount, None, check_window=False)
-            _check_can_post(target, timezone.now())
+            _check_pair(src, dst, amount, None, locked, check_window=False)
+            _check_can_post(target, locked.facts_of(target), timezone.now())
             swept = _move(
                 src,
                 dst,

@@ -21,8 +21,10 @@ database routers have already chosen the connection. Values go through each fiel
 
 from __future__ import annotations
 
+import datetime
 import functools
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Field
@@ -82,6 +84,31 @@ def _convert(connection: Any, converters: list[Any], row: Sequence[Any]) -> list
         for function in functions:
             values[index] = function(values[index], column, connection)
     return values
+
+
+@dataclass(frozen=True)
+class LockFacts:
+    """What the lock query read about a locked account besides its row."""
+
+    #: Whether the account has children (a placeholder takes no legs).
+    has_children: bool
+    #: When the account's newest leg is dated; None when it has none, or the lock did not ask.
+    last_leg_at: datetime.datetime | None
+    #: Whether the account has secondary users; None when the lock was taken without a user.
+    has_secondary_users: bool | None
+    #: Whether the lock's user is one of them; None when the lock was taken without a user.
+    user_is_secondary: bool | None
+
+
+class LockedAccounts(dict[int, Account]):
+    """Freshly locked accounts by primary key, with the :class:`LockFacts` of each."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.facts: dict[int, LockFacts] = {}
+
+    def facts_of(self, account: Account) -> LockFacts:
+        return self.facts[account.pk]
 
 
 class PostingSql:
@@ -180,8 +207,8 @@ class PostingSql:
 
     def lock(
         self, connection: Any, using: str, pks: Sequence[int], *, last_leg_at: bool, user: Any
-    ) -> dict[int, Account]:
-        """Run the lock and return fresh, converted Account instances by primary key."""
+    ) -> LockedAccounts:
+        """Run the lock; return fresh, converted Account instances and their facts by key."""
         user_pk = getattr(user, "pk", None)
         sql = self.lock_sql(len(pks), last_leg_at, user is not None, user_pk is not None)
         params: list[Any] = [user_pk] if user_pk is not None else []
@@ -190,20 +217,22 @@ class PostingSql:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         width = len(self.account_fields)
-        locked: dict[int, Account] = {}
+        locked = LockedAccounts()
         for row in rows:
             values = _convert(connection, self.account_converters, row[:width])
             account = Account.from_db(using, self.account_attnames, values)
             extras = iter(row[width:])
-            account._has_children = bool(next(extras))  # type: ignore[attr-defined]
+            has_children = bool(next(extras))
+            newest = None
             if last_leg_at:
-                (at,) = _convert(connection, self.leg_time_converters, [next(extras)])
-                account._last_leg_at = at  # type: ignore[attr-defined]
+                (newest,) = _convert(connection, self.leg_time_converters, [next(extras)])
+            has_secondary = is_secondary = None
             if user is not None:
-                account._has_secondary_users = bool(next(extras))  # type: ignore[attr-defined]
-            if user_pk is not None:
-                account._user_is_secondary = bool(next(extras))  # type: ignore[attr-defined]
+                has_secondary = bool(next(extras))
+                # An anonymous user (no key) is nobody's secondary user.
+                is_secondary = bool(next(extras)) if user_pk is not None else False
             locked[account.pk] = account
+            locked.facts[account.pk] = LockFacts(has_children, newest, has_secondary, is_secondary)
         return locked
 
     # -- a balance as of a moment -------------------------------------------------------------

@@ -114,7 +114,8 @@ def test_locked_accounts_carry_python_values():
     card.secondary_users.add(helper)
     facade.transfer(SourceAccountFactory(), card, Decimal("4.00"))
     with transaction.atomic():
-        locked = facade._lock([card], helper, "default")[card.pk]
+        rows = facade._lock([card], helper, "default")
+    locked, facts = rows[card.pk], rows.facts[card.pk]
     assert isinstance(locked, Account) and locked._state.adding is False
     assert locked.balance == Decimal("4.00") and isinstance(locked.balance, Decimal)
     assert locked.credit_limit == Decimal("2.50") and isinstance(locked.credit_limit, Decimal)
@@ -122,10 +123,33 @@ def test_locked_accounts_carry_python_values():
     assert locked.version == 1
     assert locked.primary_user_id == owner.pk
     last = Transaction.objects.get(account=card).created_at
-    assert locked._last_leg_at == last and timezone.is_aware(locked._last_leg_at)
-    assert locked._has_children is False
-    assert locked._has_secondary_users is True
-    assert locked._user_is_secondary is True
+    assert facts.last_leg_at == last and timezone.is_aware(facts.last_leg_at)
+    assert facts.has_children is False
+    assert facts.has_secondary_users is True
+    assert facts.user_is_secondary is True
+    # What the lock read travels beside the row, never on the model instance.
+    assert not any(name.startswith(("_has_", "_last_", "_user_")) for name in vars(locked))
+
+
+def test_a_lock_without_a_user_says_it_did_not_ask_and_cannot_authorise():
+    card = AccountFactory()
+    with transaction.atomic():
+        rows = facade._lock([card], None, "default")
+    facts = rows.facts_of(card)
+    assert facts.has_secondary_users is None and facts.user_is_secondary is None
+    assert facts.last_leg_at is None  # no legs yet
+    with pytest.raises(RuntimeError, match="without the user"):
+        facade._is_authorised(rows[card.pk], facts, UserFactory())
+
+
+def test_an_anonymous_users_lock_reads_that_it_is_nobodys_secondary_user():
+    from django.contrib.auth.models import AnonymousUser
+
+    card = AccountFactory()
+    with transaction.atomic():
+        rows = facade._lock([card], AnonymousUser(), "default")
+    facts = rows.facts_of(card)
+    assert (facts.has_secondary_users, facts.user_is_secondary) == (False, False)
 
 
 def test_locking_a_missing_account_is_refused():

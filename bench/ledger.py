@@ -198,7 +198,7 @@ def build_history(account_pk: int, legs: int) -> tuple[Any, float]:
     return middle, rate
 
 
-#: Rows per INSERT while loading a history in bulk.
+#: Transfers per transaction while loading a history in bulk.
 LOAD_CHUNK_SIZE = 5000
 
 
@@ -216,11 +216,10 @@ def load_history(account_pk: int, legs: int) -> Any:
     """
     import datetime
 
-    from django.db import transaction
     from django.utils import timezone
 
-    from accounts import codes, integrity
-    from accounts.models import Account, Kind, Transaction, Transfer, TransferKind
+    from accounts.models import Account, Kind
+    from tests import ledger_rows
 
     from .database import LEDGER_TABLES, analyse
 
@@ -234,58 +233,19 @@ def load_history(account_pk: int, legs: int) -> Any:
         credit_limit=None,
         currency=target.currency,
     )
-    unit = Decimal("1.00")
     step = datetime.timedelta(milliseconds=1)
     first_at = timezone.now() - step * (legs + 1)
-    for start in range(0, legs, LOAD_CHUNK_SIZE):
-        with transaction.atomic(), integrity.unlocked():
-            numbers = range(start + 1, min(start + LOAD_CHUNK_SIZE, legs) + 1)
-            transfers = [
-                Transfer(
-                    reference=codes.generate(),
-                    kind=TransferKind.TRANSFER,
-                    source=funding,
-                    destination=target,
-                    amount=unit,
-                    currency=target.currency,
-                    leg_count=2,
-                    description="History",
-                    created_at=first_at + step * n,
-                )
-                for n in numbers
-            ]
-            Transfer.objects.bulk_create(transfers)
-            if transfers[0].pk is None:  # a backend that cannot return ids from a bulk insert
-                ids = dict(
-                    Transfer.objects.filter(
-                        reference__in=[t.reference for t in transfers]
-                    ).values_list("reference", "pk")
-                )
-                for item in transfers:
-                    item.pk = ids[item.reference]
-            rows = []
-            for n, item in zip(numbers, transfers):
-                for index, account, amount in ((1, funding, -unit), (2, target, unit)):
-                    # Both balances rise by one unit a leg: a debit-normal asset debited, a
-                    # credit-normal account credited.
-                    rows.append(
-                        Transaction(
-                            transfer=item,
-                            leg_index=index,
-                            account=account,
-                            amount=amount,
-                            currency=target.currency,
-                            balance_after=unit * n,
-                            account_version=n,
-                            created_at=item.created_at,
-                        )
-                    )
-            Transaction.objects.bulk_create(rows)
-        # PostgreSQL's deferred check that each transfer has all its legs runs at every commit;
-        # fresh statistics keep its plan an index probe as the table grows.
-        analyse(LEDGER_TABLES)
-    total = unit * legs
-    with transaction.atomic(), integrity.unlocked():
-        for account in (funding, target):
-            Account.objects.filter(pk=account.pk).update(balance=total, version=legs)
+    # Both balances rise by one unit a leg: a debit-normal asset debited, a credit-normal
+    # account credited. PostgreSQL's deferred check that each transfer has all its legs runs at
+    # every commit; fresh statistics after each chunk keep its plan an index probe as the table
+    # grows.
+    ledger_rows.load_transfers(
+        funding,
+        target,
+        [first_at + step * n for n in range(1, legs + 1)],
+        amount=Decimal("1.00"),
+        description="History",
+        chunk_size=LOAD_CHUNK_SIZE,
+        after_chunk=lambda: analyse(LEDGER_TABLES),
+    )
     return first_at + step * (legs // 2) + step / 2

@@ -19,9 +19,11 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from accounts import codes, facade, integrity, reports
-from accounts.models import Account, Kind, Transaction, Transfer, TransferKind
+from accounts import facade, reports
+from accounts.models import Account, Kind, Transaction
 from accounts.money import Balance
+
+from . import ledger_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -295,50 +297,7 @@ def load_history(target: Account, counterpart: Account, legs: int) -> None:
     append-only guard, with every running balance and version as the facade would have written
     them. The facade then posts on top of it and the verifier checks every row.
     """
-    moments = [START + i * MINUTE for i in range(legs)]
-    transfers = [
-        Transfer(
-            reference=codes.generate(),
-            kind=TransferKind.TRANSFER,
-            source=counterpart,
-            destination=target,
-            amount=Decimal(1),
-            currency=target.currency,
-            leg_count=2,
-            created_at=moment,
-        )
-        for moment in moments
-    ]
-    with integrity.unlocked():
-        Transfer.objects.bulk_create(transfers, batch_size=2000)
-        rows = []
-        for version, (t, moment) in enumerate(zip(transfers, moments), start=1):
-            common = {"transfer": t, "currency": target.currency, "created_at": moment}
-            rows.append(
-                Transaction(
-                    leg_index=1,
-                    account=counterpart,
-                    amount=Decimal(-1),
-                    balance_after=Decimal(version) * counterpart.normal_sign * -1,
-                    account_version=version,
-                    **common,
-                )
-            )
-            rows.append(
-                Transaction(
-                    leg_index=2,
-                    account=target,
-                    amount=Decimal(1),
-                    balance_after=Decimal(version) * target.normal_sign,
-                    account_version=version,
-                    **common,
-                )
-            )
-        Transaction.objects.bulk_create(rows, batch_size=2000)
-        for account, sign in ((counterpart, -1), (target, 1)):
-            Account.objects.filter(pk=account.pk).update(
-                balance=Decimal(legs) * account.normal_sign * sign, version=legs
-            )
+    ledger_rows.load_transfers(counterpart, target, [START + i * MINUTE for i in range(legs)])
 
 
 @pytest.fixture(scope="module")

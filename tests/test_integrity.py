@@ -26,8 +26,9 @@ from django.utils import timezone
 
 from accounts import codes, facade, reports
 from accounts.facade import Credit, Debit
-from accounts.models import Account, AccountType, Kind, Transaction, Transfer, normal_sign
+from accounts.models import Account, AccountType, Kind, Transaction, Transfer
 
+from . import ledger_rows
 from .factories import AccountFactory, AccountTypeFactory, SourceAccountFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -683,18 +684,7 @@ def raw_legs(transfer_id: int, legs: list[dict[str, Any]]) -> None:
 def leg_values(leg_index: int, account: Account, amount: Decimal, **extra: Any) -> dict[str, Any]:
     """A leg continuing ``account``'s running balance as stored (the account's next version)."""
     account.refresh_from_db()
-    values = {
-        "leg_index": leg_index,
-        "account": account.pk,
-        "amount": amount,
-        "currency": account.currency,
-        "balance_after": account.balance + amount * normal_sign(account.kind),
-        "account_version": account.version + 1,
-        "created_at": timezone.now(),
-        "backdated": False,
-    }
-    values.update(extra)
-    return values
+    return ledger_rows.leg_values(leg_index, account, amount, **extra)
 
 
 def raw_balances(rows: dict[int, tuple[Decimal, int]]) -> None:

@@ -22,7 +22,7 @@ import datetime
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, TypedDict
 
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext, ngettext
@@ -106,7 +106,7 @@ class Text:
         """Return ``value`` unchanged if it is storable text of at most ``max_length``.
 
         Nothing is trimmed: spaces, an empty text and any other characters are kept as sent;
-        what an empty text means is each endpoint's business.
+        what an empty text means is each endpoint's business (see :func:`notes`).
         """
         text = _storable(_string(value))
         if len(text) > self.max_length:
@@ -215,6 +215,9 @@ CardCode = Annotated[str, CARD_CODE]
 Name = Annotated[str, NAME]
 MerchantReference = Annotated[str, MERCHANT_REFERENCE]
 Description = Annotated[str, DESCRIPTION]
+#: The two texts every request that moves money may carry: optional, left out rather than null.
+OptionalMerchantReference = MerchantReference | SkipJsonSchema[None]
+OptionalDescription = Description | SkipJsonSchema[None]
 Currency = Annotated[
     str,
     PlainValidator(_parse_currency),
@@ -265,8 +268,8 @@ class CreateAccount(Input):
     end_date: Moment | SkipJsonSchema[None] = Field(
         default=None, description="When the card expires."
     )
-    merchant_reference: MerchantReference | SkipJsonSchema[None] = None
-    description: Description | SkipJsonSchema[None] = None
+    merchant_reference: OptionalMerchantReference = None
+    description: OptionalDescription = None
 
 
 class Lookup(Input):
@@ -276,19 +279,41 @@ class Lookup(Input):
 class Redeem(Input):
     code: CardCode
     amount: Amount
-    merchant_reference: MerchantReference | SkipJsonSchema[None] = None
-    description: Description | SkipJsonSchema[None] = None
+    merchant_reference: OptionalMerchantReference = None
+    description: OptionalDescription = None
 
 
 class Refund(Input):
     amount: Amount
-    merchant_reference: MerchantReference | SkipJsonSchema[None] = None
-    description: Description | SkipJsonSchema[None] = None
+    merchant_reference: OptionalMerchantReference = None
+    description: OptionalDescription = None
 
 
 class Reverse(Input):
-    merchant_reference: MerchantReference | SkipJsonSchema[None] = None
-    description: Description | SkipJsonSchema[None] = None
+    merchant_reference: OptionalMerchantReference = None
+    description: OptionalDescription = None
+
+
+class Notes(TypedDict):
+    """The texts a request hands to the facade call that moves its money."""
+
+    merchant_reference: str | None
+    description: str | None
+
+
+def notes(
+    payload: CreateAccount | Redeem | Refund | Reverse, default_description: str | None = None
+) -> Notes:
+    """The request's ``merchant_reference`` and ``description``, as the facade takes them.
+
+    A description left out or empty is ``default_description`` when there is one (the
+    endpoint's word for its transfer, such as "Redemption"); without one, it is passed on as
+    it came, for the facade's own default. Both texts are otherwise kept exactly as sent.
+    """
+    description = payload.description
+    if not description and default_description is not None:
+        description = default_description
+    return {"merchant_reference": payload.merchant_reference, "description": description}
 
 
 # -- responses ----------------------------------------------------------------------------------

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import datetime
 import re
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, TypedDict
 
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext, ngettext
@@ -29,12 +30,14 @@ from ninja import Schema
 from pydantic import (
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     PlainValidator,
     WithJsonSchema,
     field_validator,
 )
-from pydantic.json_schema import SkipJsonSchema
-from pydantic_core import PydanticCustomError
+from pydantic.json_schema import JsonSchemaValue, SkipJsonSchema
+from pydantic_core import CoreSchema, PydanticCustomError
 
 from .. import money
 from ..models import Status, TransferKind
@@ -85,22 +88,49 @@ def _storable(value: str) -> str:
     return value
 
 
-def _text(max_length: int) -> PlainValidator:
-    def validate(value: Any) -> str:
+@dataclass(frozen=True)
+class Text:
+    """A text field of a request: its one parser and its one description in the document.
+
+    Used as metadata of ``Annotated[str, Text(...)]``: pydantic validates the field with
+    :meth:`validate` and documents it as a string of at most ``max_length`` characters.
+
+    The parser's name is part of the API's messages: in an optional field, pydantic puts
+    ``function-plain[validate()]`` into the error's location, which the message quotes.
+    """
+
+    max_length: int
+    description: str
+
+    def validate(self, value: Any) -> str:
+        """Return ``value`` unchanged if it is storable text of at most ``max_length``.
+
+        Nothing is trimmed: spaces, an empty text and any other characters are kept as sent;
+        what an empty text means is each endpoint's business (see :func:`notes`).
+        """
         text = _storable(_string(value))
-        if len(text) > max_length:
+        if len(text) > self.max_length:
             raise _refuse(
                 "invalid_field",
                 ngettext(
                     "The field %(field)s may hold at most %(limit)d character.",
                     "The field %(field)s may hold at most %(limit)d characters.",
-                    max_length,
+                    self.max_length,
                 ),
-                limit=max_length,
+                limit=self.max_length,
             )
         return text
 
-    return PlainValidator(validate)
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        return PlainValidator(self.validate).__get_pydantic_core_schema__(source, handler)
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        document = {"type": "string", "maxLength": self.max_length, "description": self.description}
+        return WithJsonSchema(document).__get_pydantic_json_schema__(schema, handler)
 
 
 def _parse_amount(value: Any) -> Decimal:
@@ -156,10 +186,6 @@ def _parse_moment(value: Any) -> datetime.datetime:
     return parsed
 
 
-def _text_schema(max_length: int, description: str) -> WithJsonSchema:
-    return WithJsonSchema({"type": "string", "maxLength": max_length, "description": description})
-
-
 #: An amount in a request: a JSON string holding a plain decimal, read as a Decimal.
 Amount = Annotated[
     Decimal,
@@ -174,25 +200,24 @@ Amount = Annotated[
         }
     ),
 ]
-CardCode = Annotated[
-    str,
-    _text(CODE_TEXT_LENGTH_MAX),
-    _text_schema(
-        CODE_TEXT_LENGTH_MAX,
-        "The card's code as the customer gives it; case, spaces and dashes do not matter.",
-    ),
-]
-Name = Annotated[str, _text(NAME_LENGTH_MAX), _text_schema(NAME_LENGTH_MAX, "A label.")]
-MerchantReference = Annotated[
-    str,
-    _text(MERCHANT_REFERENCE_LENGTH_MAX),
-    _text_schema(MERCHANT_REFERENCE_LENGTH_MAX, "Your own reference, such as an order number."),
-]
-Description = Annotated[
-    str,
-    _text(DESCRIPTION_LENGTH_MAX),
-    _text_schema(DESCRIPTION_LENGTH_MAX, "Free text stored on the transfer."),
-]
+#: The texts a request may carry, each parsed and documented by its one :class:`Text`.
+CARD_CODE = Text(
+    CODE_TEXT_LENGTH_MAX,
+    "The card's code as the customer gives it; case, spaces and dashes do not matter.",
+)
+NAME = Text(NAME_LENGTH_MAX, "A label.")
+MERCHANT_REFERENCE = Text(
+    MERCHANT_REFERENCE_LENGTH_MAX, "Your own reference, such as an order number."
+)
+DESCRIPTION = Text(DESCRIPTION_LENGTH_MAX, "Free text stored on the transfer.")
+
+CardCode = Annotated[str, CARD_CODE]
+Name = Annotated[str, NAME]
+MerchantReference = Annotated[str, MERCHANT_REFERENCE]
+Description = Annotated[str, DESCRIPTION]
+#: The two texts every request that moves money may carry: optional, left out rather than null.
+OptionalMerchantReference = MerchantReference | SkipJsonSchema[None]
+OptionalDescription = Description | SkipJsonSchema[None]
 Currency = Annotated[
     str,
     PlainValidator(_parse_currency),
@@ -243,8 +268,8 @@ class CreateAccount(Input):
     end_date: Moment | SkipJsonSchema[None] = Field(
         default=None, description="When the card expires."
     )
-    merchant_reference: MerchantReference | SkipJsonSchema[None] = None
-    description: Description | SkipJsonSchema[None] = None
+    merchant_reference: OptionalMerchantReference = None
+    description: OptionalDescription = None
 
 
 class Lookup(Input):
@@ -254,19 +279,41 @@ class Lookup(Input):
 class Redeem(Input):
     code: CardCode
     amount: Amount
-    merchant_reference: MerchantReference | SkipJsonSchema[None] = None
-    description: Description | SkipJsonSchema[None] = None
+    merchant_reference: OptionalMerchantReference = None
+    description: OptionalDescription = None
 
 
 class Refund(Input):
     amount: Amount
-    merchant_reference: MerchantReference | SkipJsonSchema[None] = None
-    description: Description | SkipJsonSchema[None] = None
+    merchant_reference: OptionalMerchantReference = None
+    description: OptionalDescription = None
 
 
 class Reverse(Input):
-    merchant_reference: MerchantReference | SkipJsonSchema[None] = None
-    description: Description | SkipJsonSchema[None] = None
+    merchant_reference: OptionalMerchantReference = None
+    description: OptionalDescription = None
+
+
+class Notes(TypedDict):
+    """The texts a request hands to the facade call that moves its money."""
+
+    merchant_reference: str | None
+    description: str | None
+
+
+def notes(
+    payload: CreateAccount | Redeem | Refund | Reverse, default_description: str | None = None
+) -> Notes:
+    """The request's ``merchant_reference`` and ``description``, as the facade takes them.
+
+    A description left out or empty is ``default_description`` when there is one (the
+    endpoint's word for its transfer, such as "Redemption"); without one, it is passed on as
+    it came, for the facade's own default. Both texts are otherwise kept exactly as sent.
+    """
+    description = payload.description
+    if not description and default_description is not None:
+        description = default_description
+    return {"merchant_reference": payload.merchant_reference, "description": description}
 
 
 # -- responses ----------------------------------------------------------------------------------

@@ -292,8 +292,7 @@ def create_account(request: HttpRequest, payload: schemas.CreateAccount) -> Any:
     card = facade.create_card(
         amount=payload.amount,
         user=call.user,
-        merchant_reference=payload.merchant_reference,
-        description=payload.description,
+        **schemas.notes(payload),
         **fields,
     )
     load = card.destination_transfers.get()
@@ -332,8 +331,7 @@ def redeem(request: HttpRequest, payload: schemas.Redeem) -> Any:
         Account.objects.sales(currency=card.currency),
         payload.amount,
         user=call.user,
-        merchant_reference=payload.merchant_reference,
-        description=payload.description or "Redemption",
+        **schemas.notes(payload, "Redemption"),
     )
     return transfer_data(redemption)
 
@@ -385,8 +383,7 @@ def refund(request: HttpRequest, reference: Reference, payload: schemas.Refund) 
         payload.amount,
         parent=original,
         user=call.user,
-        merchant_reference=payload.merchant_reference,
-        description=payload.description or "Refund",
+        **schemas.notes(payload, "Refund"),
     )
     return transfer_data(new)
 
@@ -410,8 +407,7 @@ def reverse(request: HttpRequest, reference: Reference, payload: schemas.Reverse
     new = facade.reverse(
         original,
         user=call.user,
-        merchant_reference=payload.merchant_reference,
-        description=payload.description or "Reversal",
+        **schemas.notes(payload, "Reversal"),
         authorise=True,
     )
     return transfer_data(new)

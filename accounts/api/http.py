@@ -21,6 +21,7 @@ propagates like in any Django view.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from functools import wraps
@@ -213,11 +214,17 @@ FIELD_ERROR_CODES = frozenset(
 )
 
 
+#: The step pydantic adds to an error's location inside a union, such as an optional field's
+#: ``function-plain[validate()]``: the member's name, never a name clients sent.
+_UNION_MEMBER = re.compile(r"[\w-]+\[.*\]")
+
+
 def _field_name(location: tuple[Any, ...]) -> str:
     """The field a ninja error location names: ``("body", "payload", "amount")`` is amount."""
     source, *parts = location
     if source == "body" and len(parts) > 1:
         parts = parts[1:]  # the view's name for the body, which clients never see
+    parts = [p for p in parts if not (isinstance(p, str) and _UNION_MEMBER.fullmatch(p))]
     return ".".join(str(part) for part in parts)[:QUOTED_NAME_LENGTH_MAX] or str(source)
 
 

@@ -31,7 +31,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
-from . import audit, codes, conf, exceptions, money, posting_sql
+from . import audit, codes, conf, exceptions, money, posting_sql, rules
 from .models import (
     Account,
     AuditAction,
@@ -248,18 +248,15 @@ def _moment(value: datetime.datetime | None) -> str:
 
 def _is_authorised(account: Account, facts: LockFacts, user: Any) -> bool:
     """The rule of :meth:`Account.can_be_authorised_by`, from what the lock read for ``user``."""
-    if facts.has_secondary_users is None:
+    has_secondary, is_secondary = facts.has_secondary_users, facts.user_is_secondary
+    if has_secondary is None or is_secondary is None:
         raise RuntimeError("the accounts were locked without the user to authorise")
-    user_pk = getattr(user, "pk", None)
-    if user_pk is not None and user_pk == account.primary_user_id:
-        return True
-    if account.primary_user_id is None and not facts.has_secondary_users:
-        return True
-    if user_pk is None:
-        return False
-    if facts.user_is_secondary:
-        return True
-    return bool(user.has_perm("accounts.spend_from_any_account"))
+    return rules.may_spend(
+        user,
+        primary_user_id=account.primary_user_id,
+        has_secondary_users=lambda: has_secondary,
+        user_is_secondary=lambda: is_secondary,
+    )
 
 
 def _lock(
@@ -302,9 +299,8 @@ def _check_limits(account: Account, new_balance: Decimal) -> None:
             )
             % {"account": account, "balance": money.format_amount(new_balance, account.currency)}
         )
-    if new_balance >= account.balance or account.credit_limit is None:
-        return
-    if new_balance < -account.credit_limit:
+    if not rules.within_credit_limit(account.balance, new_balance, account.credit_limit):
+        assert account.credit_limit is not None  # an unlimited account is always within
         available = account.balance + account.credit_limit
         raise exceptions.InsufficientFunds(
             gettext(

@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from mptt.managers import TreeManager
 from mptt.models import MPTTModel, TreeForeignKey
 
-from . import codes, conf, exceptions
+from . import codes, conf, exceptions, rules
 from .compat import check_constraint
 from .money import DECIMAL_PLACES, MAX_DIGITS, Balance, format_amount
 from .vocabulary import (  # re-exported: users import the vocabulary from here
@@ -602,10 +602,9 @@ class Account(models.Model):
         A debit lowers a credit-normal balance (a gift card being spent) and raises a
         debit-normal one (an asset receiving money), so only the former can break the limit.
         """
-        delta = -amount * self.normal_sign
-        if delta >= 0 or self.credit_limit is None:
-            return True
-        return self.balance + delta >= -self.credit_limit
+        return rules.within_credit_limit(
+            self.balance, self.balance - amount * self.normal_sign, self.credit_limit
+        )
 
     def can_be_authorised_by(self, user: AbstractBaseUser | AnonymousUser | None) -> bool:
         """Whether ``user`` may spend from this account.
@@ -615,18 +614,20 @@ class Account(models.Model):
         or hold the ``accounts.spend_from_any_account`` permission.
         """
         user_pk = getattr(user, "pk", None) if user is not None else None
-        if user_pk is not None and user_pk == self.primary_user_id:
-            return True
         if self.pk is None:  # never query the relations of an unsaved account
-            return self.primary_user_id is None
-        has_secondary = self.secondary_users.exists()
-        if self.primary_user_id is None and not has_secondary:
-            return True
-        if user_pk is None:
-            return False
-        if has_secondary and self.secondary_users.filter(pk=user_pk).exists():
-            return True
-        return bool(user.has_perm("accounts.spend_from_any_account"))  # type: ignore[union-attr]
+            return self.primary_user_id is None or (
+                user_pk is not None and user_pk == self.primary_user_id
+            )
+
+        def is_secondary() -> bool:
+            return user_pk is not None and self.secondary_users.filter(pk=user_pk).exists()
+
+        return rules.may_spend(
+            user,
+            primary_user_id=self.primary_user_id,
+            has_secondary_users=self.secondary_users.exists,
+            user_is_secondary=is_secondary,
+        )
 
     # -- lifecycle (delegated to the facade, which locks the row) ----------------------------
     # The seed's API has these on the model; they reach the facade through _facade().

@@ -416,8 +416,18 @@ def verify() -> Verification:
 
 # -- shop reports ----------------------------------------------------------------------------
 
-#: Buckets of the deferred income report: key and the largest number of days it holds.
+#: The dated buckets of the deferred income report: key and the most days until expiry it
+#: holds (None: any number more). The one statement of the buckets: the report's query, its
+#: keys and the dashboard's rows derive from it.
 DEFERRED_BUCKETS = (("≤30 days", 30), ("≤60 days", 60), ("≤90 days", 90), (">90 days", None))
+#: The bucket of accounts already past their end date, and of those without one.
+EXPIRED_BUCKET, OPEN_ENDED_BUCKET = "expired", "open-ended"
+#: Every key :func:`deferred_income` returns, in the report's order.
+DEFERRED_BUCKET_KEYS = (
+    EXPIRED_BUCKET,
+    *(key for key, _days in DEFERRED_BUCKETS),
+    OPEN_ENDED_BUCKET,
+)
 #: The keys :func:`deferred_income` returns are identifiers (surfaces and exports match on
 #: them); these are their names for people, translated when shown.
 DEFERRED_BUCKET_LABELS = {
@@ -438,19 +448,18 @@ def deferred_income(as_of: datetime.datetime | None = None) -> dict[str, Balance
     date). One query.
     """
     at = as_of or timezone.now()
+    *dated, (beyond, _none) = DEFERRED_BUCKETS
     bucket = Case(
-        When(end_date__isnull=True, then=Value("open-ended")),
-        When(end_date__lte=at, then=Value("expired")),
-        When(end_date__lte=at + datetime.timedelta(days=30), then=Value("≤30 days")),
-        When(end_date__lte=at + datetime.timedelta(days=60), then=Value("≤60 days")),
-        When(end_date__lte=at + datetime.timedelta(days=90), then=Value("≤90 days")),
-        default=Value(">90 days"),
+        When(end_date__isnull=True, then=Value(OPEN_ENDED_BUCKET)),
+        When(end_date__lte=at, then=Value(EXPIRED_BUCKET)),
+        *(
+            When(end_date__lte=at + datetime.timedelta(days=days), then=Value(key))
+            for key, days in dated
+        ),
+        default=Value(beyond),
     )
     leaves = _leaf_balances(as_of).filter(kind=Kind.LIABILITY, b__gt=0)
-    result: dict[str, Balance] = {
-        label: Balance()
-        for label in ("expired", "≤30 days", "≤60 days", "≤90 days", ">90 days", "open-ended")
-    }
+    result: dict[str, Balance] = {key: Balance() for key in DEFERRED_BUCKET_KEYS}
     if as_of is None:
         rows = (
             leaves.annotate(bucket=bucket)

@@ -45,6 +45,22 @@ def test_deferred_income_counts_money_held_for_customers_not_debts(source):
     assert buckets["open-ended"] == 0
 
 
+def test_the_deferred_income_buckets_are_stated_once(source, monkeypatch):
+    assert list(reports.deferred_income()) == list(reports.DEFERRED_BUCKET_KEYS)
+    assert set(reports.DEFERRED_BUCKET_LABELS) == set(reports.DEFERRED_BUCKET_KEYS)
+    # Changing the one statement changes the query and the keys the report returns.
+    card = Account.objects.create(end_date=timezone.now() + datetime.timedelta(days=40))
+    facade.transfer(source, card, Decimal("7.00"))
+    assert reports.deferred_income()["≤60 days"] == Decimal("7.00")
+    monkeypatch.setattr(reports, "DEFERRED_BUCKETS", (("≤45 days", 45), (">45 days", None)))
+    monkeypatch.setattr(
+        reports, "DEFERRED_BUCKET_KEYS", ("expired", "≤45 days", ">45 days", "open-ended")
+    )
+    buckets = reports.deferred_income()
+    assert list(buckets) == ["expired", "≤45 days", ">45 days", "open-ended"]
+    assert buckets["≤45 days"] == Decimal("7.00")
+
+
 def test_a_back_dated_transfer_is_dated_like_its_legs(source, account):
     then = timezone.now() - datetime.timedelta(days=40)
     t = facade.transfer(source, account, Decimal("3.00"), date=then)

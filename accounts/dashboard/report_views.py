@@ -50,7 +50,7 @@ from .forms import AsOfForm, PeriodForm, TreeFilterForm
 LEFT_KINDS = EQUATION_LEFT
 RIGHT_KINDS = EQUATION_RIGHT
 #: Order of the deferred income buckets, as :func:`accounts.reports.deferred_income` names them.
-DEFERRED_BUCKETS = ("expired", "≤30 days", "≤60 days", "≤90 days", ">90 days", "open-ended")
+DEFERRED_BUCKETS = reports.DEFERRED_BUCKET_KEYS
 
 
 def _currencies(*balances: Balance) -> list[str]:

@@ -114,12 +114,7 @@ def masked_code(obj: Account) -> str:
 
 def _amount(amount: Any, currency: str) -> str:
     """``12.50 GBP``: an amount with the places its currency uses, localised, and the currency."""
-    if amount is None:
-        return "-"
-    return gettext("%(amount)s %(currency)s") % {
-        "amount": money.localize_amount(amount, currency),
-        "currency": currency,
-    }
+    return "-" if amount is None else money.money_text(amount, currency)
 
 
 @admin.register(AccountType)

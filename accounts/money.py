@@ -95,6 +95,18 @@ def localize_amount(amount: Decimal | None, currency: str) -> str:
     return number_format(amount.quantize(quantum(currency)), minor_units(currency))
 
 
+def money_text(amount: Decimal | None, currency: str) -> str:
+    """An amount and its currency for people (``1,234.50 GBP``), as pages, the dashboard's
+    messages and the admin show them: :func:`localize_amount`, then the currency code, in the
+    order the active language writes them. The one place that joins the two."""
+    from django.utils.translation import gettext
+
+    return gettext("%(amount)s %(currency)s") % {
+        "amount": localize_amount(amount, currency),
+        "currency": currency,
+    }
+
+
 class Balance:
     """Amounts in several currencies, as for a trial balance; never adds across currencies.
 

@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
 from accounts.models import Account
-from accounts.money import DECIMAL_PLACES, localize_amount, quantum
+from accounts.money import DECIMAL_PLACES, quantum
 
 from .forms import replace_garbled
 
@@ -99,14 +99,6 @@ def _without_surrogates(params: QueryDict) -> QueryDict:
         clean.setlist(key, values)
     clean._mutable = False
     return clean
-
-
-def money_text(amount: Decimal | None, currency: str) -> str:
-    """``1,234.50 GBP`` for a message: the currency's places, localised as on the pages."""
-    return gettext("%(amount)s %(currency)s") % {
-        "amount": localize_amount(amount, currency),
-        "currency": currency,
-    }
 
 
 def may_see_card_codes(user: Any) -> bool:

@@ -28,6 +28,7 @@ from accounts import exceptions, facade
 from accounts.exceptions import AccountException
 from accounts.models import Account, Status, Surface, Transfer, TransferKind
 from accounts.money import format_amount
+from accounts.money import money_text as _money
 
 from .common import (
     StaffPermissionRequiredMixin,
@@ -35,7 +36,6 @@ from .common import (
     record_action,
     shown_code,
 )
-from .common import money_text as _money
 from .forms import ReasonForm, RefundConfirmForm, ReverseConfirmForm
 from .views import _get_transfer
 

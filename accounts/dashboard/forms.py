@@ -663,10 +663,8 @@ class AccountEditForm(StorableTextMixin, CreditLimitMixin, forms.ModelForm):
                 "while it is."
             )
             % {
-                "balance": gettext("%(amount)s %(currency)s")
-                % {"amount": money.localize_amount(balance, currency), "currency": currency},
-                "needed": gettext("%(amount)s %(currency)s")
-                % {"amount": money.localize_amount(-balance, currency), "currency": currency},
+                "balance": money.money_text(balance, currency),
+                "needed": money.money_text(-balance, currency),
             },
         )
         return False

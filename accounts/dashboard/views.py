@@ -42,6 +42,7 @@ from django.views.generic import DetailView, FormView, ListView, UpdateView
 from accounts import audit, codes, exceptions, facade, reports
 from accounts.exceptions import AccountException
 from accounts.models import Account, Status, Surface, Transaction, Transfer, TransferKind
+from accounts.money import money_text
 
 from . import charts
 from .common import (
@@ -51,7 +52,6 @@ from .common import (
     csv_amount,
     csv_response,
     may_see_card_codes,
-    money_text,
     record_action,
 )
 from .forms import (

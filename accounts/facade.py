@@ -29,9 +29,18 @@ from django.db import DatabaseError, OperationalError, connections, router, tran
 from django.db.models import F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_lazy, ngettext
+from django.utils.translation import gettext, ngettext
 
-from . import audit, codes, conf, exceptions, money, posting_sql, rules
+from . import audit, codes, conf, exceptions, money, posting_sql
+from .ledger import checks
+from .ledger.checks import (  # re-exported: the limits are part of the facade's contract
+    DESCRIPTION_LENGTH_MAX,
+    MAX_AMOUNT,
+    MERCHANT_REFERENCE_LENGTH_MAX,
+    POSTING_DATE_MIN,
+    SQLITE_MAX_AMOUNT,
+    validate_amount,
+)
 from .models import (
     Account,
     AuditAction,
@@ -43,34 +52,18 @@ from .models import (
     money_field,
     normal_sign,
 )
-from .posting_sql import LockedAccounts, LockFacts
+from .posting_sql import LockedAccounts
 
-#: Where a leg's amount sits among :data:`accounts.posting_sql.LEG_FIELDS`.
-LEG_AMOUNT = posting_sql.LEG_FIELDS.index("amount")
 #: Most legs one entry may have; bounds the size of the lock set and of one INSERT.
 MAX_LEGS_PER_TRANSFER = 1000
-#: Largest absolute amount the money columns hold.
-MAX_AMOUNT = Decimal(10) ** (money.MAX_DIGITS - money.DECIMAL_PLACES) - 1
-#: Largest absolute amount or balance SQLite keeps to the last decimal place. SQLite stores
-#: decimals as 8-byte floating point: below 10**11 a value is off by less than half of the last
-#: of the four places, so it reads back exactly; above, cents start to drift.
-SQLITE_MAX_AMOUNT = Decimal(10) ** 11 - Decimal(10) ** -money.DECIMAL_PLACES
-#: Earliest moment a posting may be back-dated to. Books older than this belong in an opening
-#: balance; dates near year 1 overflow as soon as a report shifts them by a time zone or a day.
-POSTING_DATE_MIN = datetime.datetime(1900, 1, 1, tzinfo=datetime.timezone.utc)
-#: Longest ``merchant_reference`` (the column's length) and ``description`` a posting takes.
-MERCHANT_REFERENCE_LENGTH_MAX = 128
-DESCRIPTION_LENGTH_MAX = 2000
-
-# Names of the texts a refusal may quote, in the middle of a sentence ("The %(field)s may hold
-# ..."), translated when the refusal is made.
-_MERCHANT_REFERENCE = gettext_lazy("merchant reference")
-_DESCRIPTION = gettext_lazy("description")
-_REASON = gettext_lazy("reason")
-_NAME = gettext_lazy("name")
-_ACCOUNT_DESCRIPTION = gettext_lazy("account description")
 
 __all__ = [
+    "DESCRIPTION_LENGTH_MAX",
+    "MAX_AMOUNT",
+    "MAX_LEGS_PER_TRANSFER",
+    "MERCHANT_REFERENCE_LENGTH_MAX",
+    "POSTING_DATE_MIN",
+    "SQLITE_MAX_AMOUNT",
     "Credit",
     "Debit",
     "close_account",
@@ -86,6 +79,7 @@ __all__ = [
     "thaw_account",
     "top_up",
     "transfer",
+    "validate_amount",
 ]
 
 
@@ -108,155 +102,7 @@ class Credit:
 # -- argument checks that need no database --------------------------------------------------
 
 
-def validate_amount(amount: Any) -> Decimal:
-    """Return ``amount`` as a Decimal or raise the precise :class:`InvalidAmount` subclass."""
-    if isinstance(amount, bool) or not isinstance(amount, (Decimal, int)):
-        raise exceptions.AmountNotDecimal(
-            gettext("Amounts must be Decimal, not %(type)s (%(value)s).")
-            % {"type": type(amount).__name__, "value": repr(amount)}
-        )
-    amount = Decimal(amount)
-    if not amount.is_finite():
-        raise exceptions.AmountNotFinite(
-            gettext("Amount %(amount)s is not a finite number.") % {"amount": amount}
-        )
-    if amount <= 0:
-        raise exceptions.AmountNotPositive(
-            gettext("Amount %(amount)s must be greater than zero.") % {"amount": amount}
-        )
-    if money.places(amount) > money.DECIMAL_PLACES:
-        raise exceptions.AmountTooPrecise(
-            gettext("Amount %(amount)s has too many decimal places.") % {"amount": amount}
-        )
-    if amount > MAX_AMOUNT:
-        raise exceptions.AmountTooLarge(
-            gettext("Amount %(amount)s does not fit the ledger's columns.") % {"amount": amount}
-        )
-    return amount
-
-
-def _check_text(field: Any, value: Any, length_max: int) -> None:
-    """Refuse text a database would reject (``DataError``) or silently change.
-
-    ``field`` names the text in the refusal: one of the lazily translated names above.
-    """
-    if value is None:
-        return
-    if not isinstance(value, str):
-        raise exceptions.InvalidText(
-            # Translators: field is a text's name, such as "description" or "reason".
-            gettext("The %(field)s must be text, not %(type)s.")
-            % {"field": field, "type": type(value).__name__}
-        )
-    if len(value) > length_max:
-        raise exceptions.TextTooLong(
-            ngettext(
-                "The %(field)s may hold at most %(limit)d character; this one has %(length)d.",
-                "The %(field)s may hold at most %(limit)d characters; this one has %(length)d.",
-                length_max,
-            )
-            % {"field": field, "limit": length_max, "length": len(value)}
-        )
-    if "\x00" in value:
-        raise exceptions.TextNotStorable(
-            gettext("The %(field)s may not contain NUL characters.") % {"field": field}
-        )
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate such as "\ud800"
-        raise exceptions.TextNotStorable(
-            gettext("The %(field)s is not valid Unicode text.") % {"field": field}
-        ) from None
-
-
-def _check_texts(merchant_reference: Any, description: Any) -> None:
-    _check_text(_MERCHANT_REFERENCE, merchant_reference, MERCHANT_REFERENCE_LENGTH_MAX)
-    _check_text(_DESCRIPTION, description, DESCRIPTION_LENGTH_MAX)
-
-
-def _check_act(reason: Any, surface: Any) -> str:
-    """Check what the audit trail keeps of an act; return the surface."""
-    _check_text(_REASON, reason, audit.REASON_LENGTH_MAX)
-    return audit.check_surface(surface)
-
-
-def _check_precision(amount: Decimal, currency: str) -> None:
-    if amount != amount.quantize(money.quantum(currency)):
-        places = money.minor_units(currency)
-        raise exceptions.AmountTooPrecise(
-            ngettext(
-                "%(currency)s allows %(places)d decimal place; %(amount)s has %(found)d.",
-                "%(currency)s allows %(places)d decimal places; %(amount)s has %(found)d.",
-                places,
-            )
-            % {
-                "currency": currency,
-                "places": places,
-                "amount": amount,
-                "found": money.places(amount),
-            }
-        )
-
-
-def _check_saved(account: Any) -> None:
-    if not isinstance(account, Account):
-        raise exceptions.InvalidAccount(
-            gettext("Expected an Account, got %(type)s (%(value)s).")
-            % {"type": type(account).__name__, "value": repr(account)}
-        )
-    if account.pk is None:
-        raise exceptions.AccountNotSaved(
-            gettext("Save the account before moving money through it.")
-        )
-
-
 # -- checks against locked rows -------------------------------------------------------------
-
-
-def _check_can_post(
-    account: Account, facts: LockFacts, at: datetime.datetime, *, check_window: bool = True
-) -> None:
-    if account.status == Status.CLOSED:
-        raise exceptions.ClosedAccount(
-            gettext("Account %(account)s is closed.") % {"account": account}
-        )
-    if account.status == Status.FROZEN:
-        raise exceptions.FrozenAccount(
-            gettext("Account %(account)s is frozen.") % {"account": account}
-        )
-    if check_window and account.is_not_yet_active(at):
-        raise exceptions.AccountNotYetActive(
-            gettext("Account %(account)s cannot be used before %(date)s.")
-            % {"account": account, "date": _moment(account.start_date)}
-        )
-    if check_window and account.is_expired(at):
-        raise exceptions.AccountExpired(
-            gettext("Account %(account)s expired on %(date)s.")
-            % {"account": account, "date": _moment(account.end_date)}
-        )
-    if facts.has_children:
-        raise exceptions.PlaceholderAccount(
-            gettext("Account %(account)s has child accounts; post to one of them instead.")
-            % {"account": account}
-        )
-
-
-def _moment(value: datetime.datetime | None) -> str:
-    """A moment in a refusal: ISO order, read the same in every language (and every log)."""
-    return "" if value is None else f"{value:%Y-%m-%d %H:%M}"
-
-
-def _is_authorised(account: Account, facts: LockFacts, user: Any) -> bool:
-    """The rule of :meth:`Account.can_be_authorised_by`, from what the lock read for ``user``."""
-    has_secondary, is_secondary = facts.has_secondary_users, facts.user_is_secondary
-    if has_secondary is None or is_secondary is None:
-        raise RuntimeError("the accounts were locked without the user to authorise")
-    return rules.may_spend(
-        user,
-        primary_user_id=account.primary_user_id,
-        has_secondary_users=lambda: has_secondary,
-        user_is_secondary=lambda: is_secondary,
-    )
 
 
 def _lock(
@@ -287,33 +133,6 @@ class _Leg:
 
 def _new_balance(account: Account, signed_amount: Decimal) -> Decimal:
     return account.balance + signed_amount * normal_sign(account.kind)
-
-
-def _check_limits(account: Account, new_balance: Decimal) -> None:
-    if abs(new_balance) > MAX_AMOUNT:
-        # Otherwise the database would fail with an overflow error instead of a refusal.
-        raise exceptions.AmountTooLarge(
-            gettext(
-                "The balance of account %(account)s would reach %(balance)s, more than the "
-                "ledger's columns hold."
-            )
-            % {"account": account, "balance": money.format_amount(new_balance, account.currency)}
-        )
-    if not rules.within_credit_limit(account.balance, new_balance, account.credit_limit):
-        assert account.credit_limit is not None  # an unlimited account is always within
-        available = account.balance + account.credit_limit
-        raise exceptions.InsufficientFunds(
-            gettext(
-                "Account %(account)s has %(available)s %(currency)s available; this needs "
-                "%(needed)s."
-            )
-            % {
-                "account": account,
-                "available": money.format_amount(available, account.currency),
-                "currency": account.currency,
-                "needed": money.format_amount(account.balance - new_balance, account.currency),
-            }
-        )
 
 
 def _write(
@@ -360,7 +179,7 @@ def _write(
                 balance,
                 version,
                 effective,
-                _is_backdated(locked.facts_of(account), date),
+                checks.is_backdated(locked.facts_of(account), date),
             ]
         )
     username = ""
@@ -386,58 +205,12 @@ def _write(
     )
     connection = connections[using]
     if connection.vendor == "sqlite":
-        _check_sqlite_exact(leg_rows, new_state)
+        checks.check_sqlite_exact(leg_rows, new_state)
     with transaction.atomic(using=using, savepoint=False):
         posting_sql.for_connection(connection).write(connection, using, new, leg_rows, new_state)
     for pk, (balance, version) in new_state.items():
         locked[pk].balance, locked[pk].version = balance, version
     return new
-
-
-def _check_sqlite_exact(
-    leg_rows: Sequence[list[Any]], new_state: dict[int, tuple[Decimal, int]]
-) -> None:
-    """Refuse legs or balances SQLite would not keep exactly (see :data:`SQLITE_MAX_AMOUNT`)."""
-    amounts = [row[LEG_AMOUNT] for row in leg_rows]
-    largest = max(abs(value) for value in [*amounts, *(b for b, _ in new_state.values())])
-    if largest > SQLITE_MAX_AMOUNT:
-        raise exceptions.AmountTooLarge(
-            gettext(
-                "SQLite keeps amounts as floating point, exact to the fourth decimal place only "
-                "up to %(limit)s; this posting needs %(needed)s. Use PostgreSQL or MariaDB for "
-                "larger amounts."
-            )
-            % {"limit": SQLITE_MAX_AMOUNT, "needed": largest}
-        )
-
-
-def _is_backdated(facts: LockFacts, date: datetime.datetime | None) -> bool:
-    last = facts.last_leg_at
-    return date is not None and last is not None and date < last
-
-
-def _check_date(date: Any) -> datetime.datetime | None:
-    """Accept an aware datetime not in the future, for back-dating a posting."""
-    if date is None:
-        return None
-    if not isinstance(date, datetime.datetime) or timezone.is_naive(date):
-        raise exceptions.InvalidDate(
-            gettext("The date must be a timezone-aware datetime, not %(value)s.")
-            % {"value": repr(date)}
-        )
-    if date > timezone.now():
-        raise exceptions.InvalidDate(
-            gettext("A posting cannot be dated in the future (%(date)s).") % {"date": date}
-        )
-    if date < POSTING_DATE_MIN:
-        raise exceptions.InvalidDate(
-            gettext(
-                "A posting cannot be dated before %(earliest)s (%(date)s); record older history "
-                "as an opening balance."
-            )
-            % {"earliest": f"{POSTING_DATE_MIN:%Y-%m-%d}", "date": date}
-        )
-    return date
 
 
 def _sync(
@@ -540,11 +313,11 @@ def transfer(
     statements follow it. Returns the new :class:`~accounts.models.Transfer`.
     """
     amount = validate_amount(amount)
-    date = _check_date(date)
-    _check_texts(merchant_reference, description)
-    surface = _check_act(reason, surface)
-    _check_saved(source)
-    _check_saved(destination)
+    date = checks.check_date(date)
+    checks.check_texts(merchant_reference, description)
+    surface = checks.check_act(reason, surface)
+    checks.check_saved(source)
+    checks.check_saved(destination)
     if source.pk == destination.pk:
         raise exceptions.SameAccount(gettext("The source and destination are the same account."))
     if parent is not None and (not isinstance(parent, Transfer) or parent.pk is None):
@@ -603,8 +376,8 @@ def _move(
     date: datetime.datetime | None = None,
 ) -> Transfer:
     """Check both locked accounts' limits, then write a two-legged transfer from src to dst."""
-    _check_limits(src, _new_balance(src, -amount))
-    _check_limits(dst, _new_balance(dst, amount))
+    checks.check_limits(src, _new_balance(src, -amount))
+    checks.check_limits(dst, _new_balance(dst, amount))
     return _write(
         [_Leg(src, -amount), _Leg(dst, amount)],
         locked,
@@ -646,18 +419,11 @@ def _check_pair(
                 "destination_currency": dst.currency,
             }
         )
-    _check_precision(amount, src.currency)
-    _check_can_post(src, locked.facts_of(src), now, check_window=check_window)
-    _check_can_post(dst, locked.facts_of(dst), now)
-    if user is not None and not _is_authorised(src, locked.facts_of(src), user):
-        raise exceptions.Unauthorised(_unauthorised(user, src))
-
-
-def _unauthorised(user: Any, account: Account) -> str:
-    return gettext("%(user)s may not spend from account %(account)s.") % {
-        "user": user,
-        "account": account,
-    }
+    checks.check_precision(amount, src.currency)
+    checks.check_can_post(src, locked.facts_of(src), now, check_window=check_window)
+    checks.check_can_post(dst, locked.facts_of(dst), now)
+    if user is not None and not checks.is_authorised(src, locked.facts_of(src), user):
+        raise exceptions.Unauthorised(checks.unauthorised(user, src))
 
 
 def refundable_amount(original: Transfer) -> Decimal:
@@ -739,8 +505,8 @@ def reverse(
     """
     if not isinstance(original, Transfer) or original.pk is None:
         raise exceptions.InvalidTransfer(gettext("Only a saved Transfer can be reversed."))
-    _check_texts(merchant_reference, description)
-    surface = _check_act(reason, surface)
+    checks.check_texts(merchant_reference, description)
+    surface = checks.check_act(reason, surface)
     if original.kind == TransferKind.REVERSAL:
         raise exceptions.CannotReverseReversal(
             gettext("Transfer %(reference)s is itself a reversal.")
@@ -819,8 +585,8 @@ def post(
     When ``user`` is given, they must be allowed to spend from every debited account.
     ``date`` back-dates the entry, as for :func:`transfer`.
     """
-    date = _check_date(date)
-    _check_texts(merchant_reference, description)
+    date = checks.check_date(date)
+    checks.check_texts(merchant_reference, description)
     if not lines or len(lines) < 2:
         raise exceptions.InvalidEntry(gettext("An entry needs at least one debit and one credit."))
     if len(lines) > MAX_LEGS_PER_TRANSFER:
@@ -837,7 +603,7 @@ def post(
             raise exceptions.InvalidEntry(
                 gettext("Lines must be Debit or Credit, not %(value)s.") % {"value": repr(line)}
             )
-        _check_saved(line.account)
+        checks.check_saved(line.account)
         validate_amount(line.amount)
     if not any(isinstance(x, Debit) for x in lines) or not any(
         isinstance(x, Credit) for x in lines
@@ -861,15 +627,15 @@ def post(
         for line in lines:
             account = locked[line.account.pk]
             amount = Decimal(line.amount)
-            _check_precision(amount, account.currency)
-            _check_can_post(account, locked.facts_of(account), now)
+            checks.check_precision(amount, account.currency)
+            checks.check_can_post(account, locked.facts_of(account), now)
             signed = amount if isinstance(line, Credit) else -amount
             if (
                 isinstance(line, Debit)
                 and user is not None
-                and not _is_authorised(account, locked.facts_of(account), user)
+                and not checks.is_authorised(account, locked.facts_of(account), user)
             ):
-                raise exceptions.Unauthorised(_unauthorised(user, account))
+                raise exceptions.Unauthorised(checks.unauthorised(user, account))
             totals[account.currency] = totals.get(account.currency, Decimal(0)) + signed
             legs.append(_Leg(account, signed))
         unbalanced = {c: t for c, t in totals.items() if t != 0}
@@ -883,7 +649,7 @@ def post(
                 gettext("Debits and credits differ: %(detail)s.") % {"detail": detail}
             )
         for leg in legs:
-            _check_limits(leg.account, _new_balance(leg.account, leg.amount))
+            checks.check_limits(leg.account, _new_balance(leg.account, leg.amount))
         debits = [leg for leg in legs if leg.amount < 0]
         credits = [leg for leg in legs if leg.amount > 0]
         two_legged = len(debits) == 1 and len(credits) == 1
@@ -927,9 +693,9 @@ def exchange(
     trading, under the trading parent, created on first use): Cr source / Dr trading in the
     source currency, Dr destination / Cr trading in the destination currency.
     """
-    _check_texts(merchant_reference, description)
-    _check_saved(source)
-    _check_saved(destination)
+    checks.check_texts(merchant_reference, description)
+    checks.check_saved(source)
+    checks.check_saved(destination)
     if source.currency == destination.currency:
         raise exceptions.InvalidEntry(
             gettext("An exchange needs accounts in two different currencies.")
@@ -1039,8 +805,8 @@ def create_account(
     account is left behind. The audit trail records the creation (with the load, ``reason`` and
     ``surface``).
     """
-    _check_texts(merchant_reference, description)
-    surface = _check_act(reason, surface)
+    checks.check_texts(merchant_reference, description)
+    surface = checks.check_act(reason, surface)
     if amount is not None:
         amount = validate_amount(amount)
         _check_load(amount, currency=fields.get("currency") or "")
@@ -1112,11 +878,11 @@ def top_up(
 ) -> Transfer:
     """Load ``amount`` more onto ``account``, within the min/max load settings."""
     amount = validate_amount(amount)
-    _check_texts(merchant_reference, description)
-    _check_saved(account)
+    checks.check_texts(merchant_reference, description)
+    checks.check_saved(account)
     _check_load(amount, balance_after=account.balance + amount, currency=account.currency)
     source = source or Account.objects.source(currency=account.currency)
-    _check_saved(source)
+    checks.check_saved(source)
     using = _db_for(account)
     with transaction.atomic(using=using):
         # Lock both rows in primary-key order, as transfer() does, so the two never deadlock.
@@ -1149,8 +915,8 @@ def _set_status(
     reason: str | None,
     surface: str,
 ) -> Account:
-    _check_saved(account)
-    surface = _check_act(reason, surface)
+    checks.check_saved(account)
+    surface = checks.check_act(reason, surface)
     using = _db_for(account)
 
     def run() -> Account:
@@ -1244,8 +1010,8 @@ def edit_account(
     ``edited`` entry with the old and new values, and a separate ``credit_limit_changed`` entry
     when the limit changed.
     """
-    _check_saved(account)
-    surface = _check_act(reason, surface)
+    checks.check_saved(account)
+    surface = checks.check_act(reason, surface)
     unknown = sorted(set(changes) - EDITABLE_FIELDS)
     if unknown:
         raise exceptions.InvalidAccount(
@@ -1254,9 +1020,11 @@ def edit_account(
             % {"fields": ", ".join(unknown), "editable": ", ".join(sorted(EDITABLE_FIELDS))}
         )
     if "name" in changes:
-        _check_text(_NAME, changes["name"], 128)
+        checks.check_text(checks.NAME_LABEL, changes["name"], 128)
     if "description" in changes:
-        _check_text(_ACCOUNT_DESCRIPTION, changes["description"], DESCRIPTION_LENGTH_MAX)
+        checks.check_text(
+            checks.ACCOUNT_DESCRIPTION_LABEL, changes["description"], DESCRIPTION_LENGTH_MAX
+        )
     using = _db_for(account)
 
     def run() -> Account:
@@ -1312,8 +1080,8 @@ def expire_account(
     :class:`~accounts.exceptions.AccountNotEmpty` is raised and the account stays open. The
     trail records the expiry with the sweep, ``reason`` and ``surface``.
     """
-    _check_saved(account)
-    surface = _check_act(reason, surface)
+    checks.check_saved(account)
+    surface = checks.check_act(reason, surface)
     expired = Account.objects.expired_account(currency=account.currency)
     using = _db_for(account)
 
@@ -1340,7 +1108,7 @@ def expire_account(
             # Bring the balance to zero: debit a credit-normal account, credit a debit-normal.
             src, dst = (acct, target) if not acct.is_debit_normal else (target, acct)
             _check_pair(src, dst, amount, None, locked, check_window=False)
-            _check_can_post(target, locked.facts_of(target), timezone.now())
+            checks.check_can_post(target, locked.facts_of(target), timezone.now())
             swept = _move(
                 src,
                 dst,

@@ -20,6 +20,7 @@ from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
 from accounts import codes, facade, posting_sql
+from accounts.ledger import checks
 from accounts.models import (
     Account,
     Kind,
@@ -139,7 +140,7 @@ def test_a_lock_without_a_user_says_it_did_not_ask_and_cannot_authorise():
     assert facts.has_secondary_users is None and facts.user_is_secondary is None
     assert facts.last_leg_at is None  # no legs yet
     with pytest.raises(RuntimeError, match="without the user"):
-        facade._is_authorised(rows[card.pk], facts, UserFactory())
+        checks.is_authorised(rows[card.pk], facts, UserFactory())
 
 
 def test_an_anonymous_users_lock_reads_that_it_is_nobodys_secondary_user():

@@ -10,7 +10,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from accounts import facade, rules
+from accounts import rules
+from accounts.ledger import checks
 from accounts.models import Account
 
 from .test_architecture import import_graph
@@ -85,6 +86,6 @@ def _calls(function: object) -> set[str]:
 
 def test_the_model_and_the_facade_ask_the_same_rules():
     assert "rules.within_credit_limit" in _calls(Account.is_debit_permitted)
-    assert "rules.within_credit_limit" in _calls(facade._check_limits)
+    assert "rules.within_credit_limit" in _calls(checks.check_limits)
     assert "rules.may_spend" in _calls(Account.can_be_authorised_by)
-    assert "rules.may_spend" in _calls(facade._is_authorised)
+    assert "rules.may_spend" in _calls(checks.is_authorised)

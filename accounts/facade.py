@@ -20,19 +20,19 @@ the transfer too. Refusals raised in step 3 do not spoil the caller's transactio
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import DatabaseError, OperationalError, connections, router, transaction
+from django.db import transaction
 from django.db.models import F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
-from . import audit, codes, conf, exceptions, money, posting_sql
-from .ledger import checks
+from . import audit, conf, exceptions, money
+from .ledger import checks, posting
 from .ledger.checks import (  # re-exported: the limits are part of the facade's contract
     DESCRIPTION_LENGTH_MAX,
     MAX_AMOUNT,
@@ -50,7 +50,6 @@ from .models import (
     Transfer,
     TransferKind,
     money_field,
-    normal_sign,
 )
 from .posting_sql import LockedAccounts
 
@@ -105,189 +104,6 @@ class Credit:
 # -- checks against locked rows -------------------------------------------------------------
 
 
-def _lock(
-    accounts: Iterable[Account], user: Any, using: str, *, last_leg_at: bool = True
-) -> LockedAccounts:
-    """Lock the accounts' rows in primary-key order and return fresh copies by pk.
-
-    One ``SELECT ... FOR UPDATE`` (see :mod:`accounts.posting_sql`), which also reads whether
-    each account has children, when its newest leg was dated and, with a ``user``, whether that
-    user is one of its secondary users.
-    """
-    pks = sorted({a.pk for a in accounts})
-    connection = connections[using]
-    locked = posting_sql.for_connection(connection).lock(
-        connection, using, pks, last_leg_at=last_leg_at, user=user
-    )
-    missing = [pk for pk in pks if pk not in locked]
-    if missing:
-        raise exceptions.AccountNotFound(gettext("No account with id %(id)s.") % {"id": missing[0]})
-    return locked
-
-
-@dataclass
-class _Leg:
-    account: Account
-    amount: Decimal  # signed: credit positive, debit negative
-
-
-def _new_balance(account: Account, signed_amount: Decimal) -> Decimal:
-    return account.balance + signed_amount * normal_sign(account.kind)
-
-
-def _write(
-    legs: Sequence[_Leg],
-    locked: LockedAccounts,
-    *,
-    kind: str,
-    amount: Decimal,
-    currency: str,
-    source: Account | None,
-    destination: Account | None,
-    parent: Transfer | None,
-    reverses: Transfer | None,
-    user: Any,
-    merchant_reference: str | None,
-    description: str | None,
-    using: str,
-    date: datetime.datetime | None = None,
-) -> Transfer:
-    """Insert the transfer and its legs and move the balances (one statement or three)."""
-    now = timezone.now()
-    if date is None:
-        # A clock that stepped back, or another server's slower clock, must not date a leg
-        # before its account's newest one: running balances follow time order.
-        newest = (locked.facts[leg.account.pk].last_leg_at for leg in legs)
-        now = max([now, *(at for at in newest if at is not None)])
-    effective = date or now
-    new_state: dict[int, tuple[Decimal, int]] = {}
-    leg_rows: list[list[Any]] = []
-    for index, leg in enumerate(legs, start=1):
-        account = locked[leg.account.pk]
-        balance, version = new_state.get(account.pk, (account.balance, account.version))
-        balance = balance + leg.amount * normal_sign(account.kind)
-        version += 1
-        new_state[account.pk] = (balance, version)
-        # The values of posting_sql.LEG_FIELDS; the transfer's key goes in once it is known.
-        leg_rows.append(
-            [
-                None,
-                index,
-                account.pk,
-                leg.amount,
-                account.currency,
-                balance,
-                version,
-                effective,
-                checks.is_backdated(locked.facts_of(account), date),
-            ]
-        )
-    username = ""
-    if user is not None and getattr(user, "pk", None) is not None:
-        username = audit.username_of(user)
-    new = Transfer(
-        reference=codes.generate(),
-        kind=kind,
-        source=source,
-        destination=destination,
-        amount=amount,
-        currency=currency,
-        leg_count=len(leg_rows),
-        parent=parent,
-        reverses=reverses,
-        user=user if username else None,
-        username=username,
-        merchant_reference=merchant_reference or None,
-        description=description or "",
-        # A back-dated transfer carries its date, like its legs, so that period reports and
-        # lists place it where it belongs in the books.
-        created_at=effective,
-    )
-    connection = connections[using]
-    if connection.vendor == "sqlite":
-        checks.check_sqlite_exact(leg_rows, new_state)
-    with transaction.atomic(using=using, savepoint=False):
-        posting_sql.for_connection(connection).write(connection, using, new, leg_rows, new_state)
-    for pk, (balance, version) in new_state.items():
-        locked[pk].balance, locked[pk].version = balance, version
-    return new
-
-
-def _sync(
-    caller_objects: Iterable[Account], locked: dict[int, Account], new: Transfer | None = None
-) -> None:
-    """Show the new balances on the objects the caller passed in.
-
-    The returned transfer's ``source`` and ``destination`` are then those same objects, so
-    ``transfer.source.balance`` and the caller's own variable never disagree.
-    """
-    by_pk: dict[int, Account] = {}
-    for obj in caller_objects:
-        fresh = locked.get(obj.pk)
-        if fresh is not None:
-            obj.balance, obj.version = fresh.balance, fresh.version
-            obj.status = fresh.status
-            by_pk.setdefault(obj.pk, obj)
-    if new is not None:
-        if new.source_id in by_pk:
-            new.source = by_pk[new.source_id]
-        if new.destination_id in by_pk:
-            new.destination = by_pk[new.destination_id]
-
-
-def _cached_accounts(original: Transfer) -> list[Account]:
-    """The accounts a caller reaches through ``original`` (``original.source`` and so on)."""
-    found: list[Account] = []
-    for field in (Transfer._meta.get_field("source"), Transfer._meta.get_field("destination")):
-        if field.is_cached(original):
-            account = field.get_cached_value(original)
-            if isinstance(account, Account):
-                found.append(account)
-    return found
-
-
-#: Attempts at a posting whose transaction the database aborted to stay serialisable
-#: (SQLSTATE 40001/40P01, MySQL deadlock 1213), as CockroachDB requires of its clients.
-RETRY_ATTEMPTS_MAX = 3
-_RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
-_RETRYABLE_MYSQL_ERRNOS = frozenset({1213})
-
-
-def _is_retryable(error: DatabaseError) -> bool:
-    cause = error.__cause__
-    sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
-    if sqlstate in _RETRYABLE_SQLSTATES:
-        return True
-    args: tuple[Any, ...] = tuple(getattr(cause, "args", ()))
-    return bool(args) and args[0] in _RETRYABLE_MYSQL_ERRNOS
-
-
-def _in_transaction(using: str, func: Any) -> Any:
-    """Run ``func`` in the caller's transaction if there is one, else in a new one.
-
-    In a transaction of our own, a serialisation failure or deadlock reported by the database
-    retries the whole posting: nothing has been committed and ``func`` has no other side
-    effects. Inside the caller's transaction the error is theirs to handle.
-    """
-    if connections[using].in_atomic_block:
-        return func()
-    for attempt in range(1, RETRY_ATTEMPTS_MAX + 1):
-        try:
-            with transaction.atomic(using=using):
-                return func()
-        except OperationalError as error:
-            if attempt == RETRY_ATTEMPTS_MAX or not _is_retryable(error):
-                raise
-    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
-
-
-def _db_for(*objs: Any) -> str:
-    for obj in objs:
-        if obj is not None and getattr(obj, "_state", None) is not None and obj._state.db:
-            return str(obj._state.db)
-    return router.db_for_write(Transfer)
-
-
 # -- two-legged transfers --------------------------------------------------------------------
 
 
@@ -322,10 +138,10 @@ def transfer(
         raise exceptions.SameAccount(gettext("The source and destination are the same account."))
     if parent is not None and (not isinstance(parent, Transfer) or parent.pk is None):
         raise exceptions.InvalidTransfer(gettext("The parent must be a saved Transfer."))
-    using = _db_for(source, destination)
+    using = posting.db_for(source, destination)
 
     def run() -> Transfer:
-        locked = _lock([source, destination], user, using)
+        locked = posting.lock([source, destination], user, using)
         src, dst = locked[source.pk], locked[destination.pk]
         _check_pair(src, dst, amount, user, locked)
         kind = TransferKind.TRANSFER
@@ -354,10 +170,10 @@ def transfer(
                 reason=reason,
                 using=using,
             )
-        _sync([source, destination], locked, new)
+        posting.sync([source, destination], locked, new)
         return new
 
-    return _in_transaction(using, run)
+    return posting.in_transaction(using, run)
 
 
 def _move(
@@ -376,10 +192,10 @@ def _move(
     date: datetime.datetime | None = None,
 ) -> Transfer:
     """Check both locked accounts' limits, then write a two-legged transfer from src to dst."""
-    checks.check_limits(src, _new_balance(src, -amount))
-    checks.check_limits(dst, _new_balance(dst, amount))
-    return _write(
-        [_Leg(src, -amount), _Leg(dst, amount)],
+    checks.check_limits(src, posting.new_balance(src, -amount))
+    checks.check_limits(dst, posting.new_balance(dst, amount))
+    return posting.write(
+        [posting.Leg(src, -amount), posting.Leg(dst, amount)],
         locked,
         kind=kind,
         amount=amount,
@@ -517,12 +333,12 @@ def reverse(
             gettext("Transfer %(reference)s has more than two legs; post a correcting entry.")
             % {"reference": original.reference}
         )
-    using = _db_for(original)
+    using = posting.db_for(original)
     source_pk, destination_pk = original.source_id, original.destination_id
 
     def run() -> Transfer:
         accounts = Account.objects.using(using).filter(pk__in=[source_pk, destination_pk])
-        locked = _lock(accounts, user if authorise else None, using)
+        locked = posting.lock(accounts, user if authorise else None, using)
         if Transfer.objects.using(using).filter(reverses=original).exists():
             raise exceptions.AlreadyReversed(
                 gettext("Transfer %(reference)s has already been reversed.")
@@ -559,10 +375,10 @@ def reverse(
             using=using,
         )
         # The caller reaches the accounts through ``original``: show them the new balances.
-        _sync(_cached_accounts(original), locked, new)
+        posting.sync(posting.cached_accounts(original), locked, new)
         return new
 
-    return _in_transaction(using, run)
+    return posting.in_transaction(using, run)
 
 
 # -- entries of any number of legs -----------------------------------------------------------
@@ -617,10 +433,10 @@ def post(
                 % {"account": line.account}
             )
         seen.add(line.account.pk)
-    using = _db_for(*(x.account for x in lines))
+    using = posting.db_for(*(x.account for x in lines))
 
     def run() -> Transfer:
-        locked = _lock([x.account for x in lines], user, using)
+        locked = posting.lock([x.account for x in lines], user, using)
         now = timezone.now()
         totals: dict[str, Decimal] = {}
         legs = []
@@ -637,7 +453,7 @@ def post(
             ):
                 raise exceptions.Unauthorised(checks.unauthorised(user, account))
             totals[account.currency] = totals.get(account.currency, Decimal(0)) + signed
-            legs.append(_Leg(account, signed))
+            legs.append(posting.Leg(account, signed))
         unbalanced = {c: t for c, t in totals.items() if t != 0}
         if unbalanced:
             detail = ", ".join(
@@ -649,13 +465,13 @@ def post(
                 gettext("Debits and credits differ: %(detail)s.") % {"detail": detail}
             )
         for leg in legs:
-            checks.check_limits(leg.account, _new_balance(leg.account, leg.amount))
+            checks.check_limits(leg.account, posting.new_balance(leg.account, leg.amount))
         debits = [leg for leg in legs if leg.amount < 0]
         credits = [leg for leg in legs if leg.amount > 0]
         two_legged = len(debits) == 1 and len(credits) == 1
         currency = legs[0].account.currency
         total = sum((-leg.amount for leg in debits if leg.account.currency == currency), Decimal(0))
-        new = _write(
+        new = posting.write(
             legs,
             locked,
             kind=kind,
@@ -671,10 +487,10 @@ def post(
             using=using,
             date=date,
         )
-        _sync([x.account for x in lines], locked, new)
+        posting.sync([x.account for x in lines], locked, new)
         return new
 
-    return _in_transaction(using, run)
+    return posting.in_transaction(using, run)
 
 
 def exchange(
@@ -725,8 +541,8 @@ def exchange(
                 kind=TransferKind.EXCHANGE,
             )
 
-    using = _db_for(source, destination)
-    return _in_transaction(using, run)
+    using = posting.db_for(source, destination)
+    return posting.in_transaction(using, run)
 
 
 #: Code of the placeholder that holds one trading account per currency.
@@ -830,7 +646,7 @@ def create_account(
             user=user,
             surface=surface,
             reason=reason,
-            using=_db_for(account),
+            using=posting.db_for(account),
         )
     return account
 
@@ -883,10 +699,10 @@ def top_up(
     _check_load(amount, balance_after=account.balance + amount, currency=account.currency)
     source = source or Account.objects.source(currency=account.currency)
     checks.check_saved(source)
-    using = _db_for(account)
+    using = posting.db_for(account)
     with transaction.atomic(using=using):
         # Lock both rows in primary-key order, as transfer() does, so the two never deadlock.
-        fresh = _lock([source, account], None, using)[account.pk]
+        fresh = posting.lock([source, account], None, using)[account.pk]
         _check_load(amount, balance_after=fresh.balance + amount, currency=fresh.currency)
         return transfer(
             source,
@@ -917,10 +733,10 @@ def _set_status(
 ) -> Account:
     checks.check_saved(account)
     surface = checks.check_act(reason, surface)
-    using = _db_for(account)
+    using = posting.db_for(account)
 
     def run() -> Account:
-        fresh = _lock([account], None, using)[account.pk]  # AccountNotFound if it is gone
+        fresh = posting.lock([account], None, using)[account.pk]  # AccountNotFound if it is gone
         if fresh.status == Status.CLOSED:
             raise exceptions.ClosedAccount(
                 gettext("Account %(account)s is closed.") % {"account": fresh}
@@ -951,7 +767,7 @@ def _set_status(
         )
         return fresh
 
-    fresh = _in_transaction(using, run)
+    fresh = posting.in_transaction(using, run)
     account.status = fresh.status
     return fresh
 
@@ -1025,10 +841,10 @@ def edit_account(
         checks.check_text(
             checks.ACCOUNT_DESCRIPTION_LABEL, changes["description"], DESCRIPTION_LENGTH_MAX
         )
-    using = _db_for(account)
+    using = posting.db_for(account)
 
     def run() -> Account:
-        fresh = _lock([account], None, using)[account.pk]
+        fresh = posting.lock([account], None, using)[account.pk]
         before = Account.objects.using(using).get(pk=fresh.pk)
         diff = {
             name: (getattr(before, name), value)
@@ -1064,7 +880,7 @@ def edit_account(
             )
         return before
 
-    edited = _in_transaction(using, run)
+    edited = posting.in_transaction(using, run)
     for name in changes:
         setattr(account, name, getattr(edited, name))
     return edited
@@ -1083,10 +899,10 @@ def expire_account(
     checks.check_saved(account)
     surface = checks.check_act(reason, surface)
     expired = Account.objects.expired_account(currency=account.currency)
-    using = _db_for(account)
+    using = posting.db_for(account)
 
     def run() -> Transfer | None:
-        locked = _lock([account, expired], None, using)
+        locked = posting.lock([account, expired], None, using)
         acct, target = locked[account.pk], locked[expired.pk]
         if acct.status != Status.OPEN or not acct.is_expired():
             return None
@@ -1132,7 +948,7 @@ def expire_account(
             reason=reason,
             using=using,
         )
-        _sync([account, expired], locked)
+        posting.sync([account, expired], locked)
         return swept
 
-    return _in_transaction(using, run)
+    return posting.in_transaction(using, run)

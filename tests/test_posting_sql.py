@@ -20,7 +20,7 @@ from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
 from accounts import codes, facade, posting_sql
-from accounts.ledger import checks
+from accounts.ledger import checks, posting
 from accounts.models import (
     Account,
     Kind,
@@ -115,7 +115,7 @@ def test_locked_accounts_carry_python_values():
     card.secondary_users.add(helper)
     facade.transfer(SourceAccountFactory(), card, Decimal("4.00"))
     with transaction.atomic():
-        rows = facade._lock([card], helper, "default")
+        rows = posting.lock([card], helper, "default")
     locked, facts = rows[card.pk], rows.facts[card.pk]
     assert isinstance(locked, Account) and locked._state.adding is False
     assert locked.balance == Decimal("4.00") and isinstance(locked.balance, Decimal)
@@ -135,7 +135,7 @@ def test_locked_accounts_carry_python_values():
 def test_a_lock_without_a_user_says_it_did_not_ask_and_cannot_authorise():
     card = AccountFactory()
     with transaction.atomic():
-        rows = facade._lock([card], None, "default")
+        rows = posting.lock([card], None, "default")
     facts = rows.facts_of(card)
     assert facts.has_secondary_users is None and facts.user_is_secondary is None
     assert facts.last_leg_at is None  # no legs yet
@@ -148,7 +148,7 @@ def test_an_anonymous_users_lock_reads_that_it_is_nobodys_secondary_user():
 
     card = AccountFactory()
     with transaction.atomic():
-        rows = facade._lock([card], AnonymousUser(), "default")
+        rows = posting.lock([card], AnonymousUser(), "default")
     facts = rows.facts_of(card)
     assert (facts.has_secondary_users, facts.user_is_secondary) == (False, False)
 
@@ -157,7 +157,7 @@ def test_locking_a_missing_account_is_refused():
     card = AccountFactory()
     ghost = Account(pk=card.pk + 1000, name="ghost")
     with pytest.raises(facade.exceptions.AccountNotFound), transaction.atomic():
-        facade._lock([card, ghost], None, "default")
+        posting.lock([card, ghost], None, "default")
 
 
 def test_statements_are_built_once_per_database_alias():

@@ -9,6 +9,7 @@ import pytest
 from django.db import OperationalError, transaction
 
 from accounts import facade
+from accounts.ledger import posting
 from accounts.models import Transfer
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -31,8 +32,8 @@ def _failing_once(real):
 
 
 def test_a_serialization_failure_is_retried_and_posts_once(source, account):
-    write, calls = _failing_once(facade._write)
-    with mock.patch.object(facade, "_write", write):
+    write, calls = _failing_once(posting.write)
+    with mock.patch.object(posting, "write", write):
         facade.transfer(source, account, Decimal("5.00"))
     assert calls["n"] == 2
     assert Transfer.objects.count() == 1
@@ -41,8 +42,8 @@ def test_a_serialization_failure_is_retried_and_posts_once(source, account):
 
 
 def test_inside_the_callers_transaction_the_failure_is_not_retried(source, account):
-    write, calls = _failing_once(facade._write)
-    with mock.patch.object(facade, "_write", write), pytest.raises(OperationalError):
+    write, calls = _failing_once(posting.write)
+    with mock.patch.object(posting, "write", write), pytest.raises(OperationalError):
         with transaction.atomic():
             facade.transfer(source, account, Decimal("5.00"))
     assert calls["n"] == 1
@@ -53,6 +54,6 @@ def test_other_operational_errors_are_not_retried(source, account):
     def broken(*args, **kwargs):
         raise OperationalError("disk full")
 
-    with mock.patch.object(facade, "_write", broken), pytest.raises(OperationalError):
+    with mock.patch.object(posting, "write", broken), pytest.raises(OperationalError):
         facade.transfer(source, account, Decimal("5.00"))
     assert Transfer.objects.count() == 0

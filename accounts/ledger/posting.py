@@ -1,0 +1,210 @@
+"""How a checked posting is written: the lock, the write, the retry and the caller's objects.
+
+1. :func:`lock` locks every account involved with ``SELECT ... FOR UPDATE`` in primary-key
+   order, in one statement (:mod:`accounts.posting_sql`), and returns the fresh rows with what
+   the lock read about each (:class:`~accounts.posting_sql.LockFacts`).
+2. The facade checks them (:mod:`accounts.ledger.checks`), then :func:`write` inserts the
+   transfer and its legs, each with its account's balance after it and new version, and moves
+   the balances: one statement on PostgreSQL, three elsewhere.
+3. :func:`in_transaction` runs the whole posting in the caller's transaction, or in one of its
+   own that a serialisation failure retries; :func:`sync` brings the caller's objects up to date.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import DatabaseError, OperationalError, connections, router, transaction
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from .. import audit, codes, exceptions, posting_sql
+from ..models import Account, Transfer, normal_sign
+from ..posting_sql import LockedAccounts
+from . import checks
+
+#: Attempts at a posting whose transaction the database aborted to stay serialisable
+#: (SQLSTATE 40001/40P01, MySQL deadlock 1213), as CockroachDB requires of its clients.
+RETRY_ATTEMPTS_MAX = 3
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+RETRYABLE_MYSQL_ERRNOS = frozenset({1213})
+
+
+@dataclass
+class Leg:
+    account: Account
+    amount: Decimal  # signed: credit positive, debit negative
+
+
+def new_balance(account: Account, signed_amount: Decimal) -> Decimal:
+    return account.balance + signed_amount * normal_sign(account.kind)
+
+
+def lock(
+    accounts: Iterable[Account], user: Any, using: str, *, last_leg_at: bool = True
+) -> LockedAccounts:
+    """Lock the accounts' rows in primary-key order and return fresh copies by pk.
+
+    One ``SELECT ... FOR UPDATE`` (see :mod:`accounts.posting_sql`), which also reads whether
+    each account has children, when its newest leg was dated and, with a ``user``, whether that
+    user is one of its secondary users.
+    """
+    pks = sorted({a.pk for a in accounts})
+    connection = connections[using]
+    locked = posting_sql.for_connection(connection).lock(
+        connection, using, pks, last_leg_at=last_leg_at, user=user
+    )
+    missing = [pk for pk in pks if pk not in locked]
+    if missing:
+        raise exceptions.AccountNotFound(gettext("No account with id %(id)s.") % {"id": missing[0]})
+    return locked
+
+
+def write(
+    legs: Sequence[Leg],
+    locked: LockedAccounts,
+    *,
+    kind: str,
+    amount: Decimal,
+    currency: str,
+    source: Account | None,
+    destination: Account | None,
+    parent: Transfer | None,
+    reverses: Transfer | None,
+    user: Any,
+    merchant_reference: str | None,
+    description: str | None,
+    using: str,
+    date: datetime.datetime | None = None,
+) -> Transfer:
+    """Insert the transfer and its legs and move the balances (one statement or three)."""
+    now = timezone.now()
+    if date is None:
+        # A clock that stepped back, or another server's slower clock, must not date a leg
+        # before its account's newest one: running balances follow time order.
+        newest = (locked.facts[leg.account.pk].last_leg_at for leg in legs)
+        now = max([now, *(at for at in newest if at is not None)])
+    effective = date or now
+    new_state: dict[int, tuple[Decimal, int]] = {}
+    leg_rows: list[list[Any]] = []
+    for index, leg in enumerate(legs, start=1):
+        account = locked[leg.account.pk]
+        balance, version = new_state.get(account.pk, (account.balance, account.version))
+        balance = balance + leg.amount * normal_sign(account.kind)
+        version += 1
+        new_state[account.pk] = (balance, version)
+        # The values of posting_sql.LEG_FIELDS; the transfer's key goes in once it is known.
+        leg_rows.append(
+            [
+                None,
+                index,
+                account.pk,
+                leg.amount,
+                account.currency,
+                balance,
+                version,
+                effective,
+                checks.is_backdated(locked.facts_of(account), date),
+            ]
+        )
+    username = ""
+    if user is not None and getattr(user, "pk", None) is not None:
+        username = audit.username_of(user)
+    new = Transfer(
+        reference=codes.generate(),
+        kind=kind,
+        source=source,
+        destination=destination,
+        amount=amount,
+        currency=currency,
+        leg_count=len(leg_rows),
+        parent=parent,
+        reverses=reverses,
+        user=user if username else None,
+        username=username,
+        merchant_reference=merchant_reference or None,
+        description=description or "",
+        # A back-dated transfer carries its date, like its legs, so that period reports and
+        # lists place it where it belongs in the books.
+        created_at=effective,
+    )
+    connection = connections[using]
+    if connection.vendor == "sqlite":
+        checks.check_sqlite_exact(leg_rows, new_state)
+    with transaction.atomic(using=using, savepoint=False):
+        posting_sql.for_connection(connection).write(connection, using, new, leg_rows, new_state)
+    for pk, (balance, version) in new_state.items():
+        locked[pk].balance, locked[pk].version = balance, version
+    return new
+
+
+def sync(
+    caller_objects: Iterable[Account], locked: dict[int, Account], new: Transfer | None = None
+) -> None:
+    """Show the new balances on the objects the caller passed in.
+
+    The returned transfer's ``source`` and ``destination`` are then those same objects, so
+    ``transfer.source.balance`` and the caller's own variable never disagree.
+    """
+    by_pk: dict[int, Account] = {}
+    for obj in caller_objects:
+        fresh = locked.get(obj.pk)
+        if fresh is not None:
+            obj.balance, obj.version = fresh.balance, fresh.version
+            obj.status = fresh.status
+            by_pk.setdefault(obj.pk, obj)
+    if new is not None:
+        if new.source_id in by_pk:
+            new.source = by_pk[new.source_id]
+        if new.destination_id in by_pk:
+            new.destination = by_pk[new.destination_id]
+
+
+def cached_accounts(original: Transfer) -> list[Account]:
+    """The accounts a caller reaches through ``original`` (``original.source`` and so on)."""
+    found: list[Account] = []
+    for field in (Transfer._meta.get_field("source"), Transfer._meta.get_field("destination")):
+        if field.is_cached(original):
+            account = field.get_cached_value(original)
+            if isinstance(account, Account):
+                found.append(account)
+    return found
+
+
+def is_retryable(error: DatabaseError) -> bool:
+    cause = error.__cause__
+    sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+    if sqlstate in RETRYABLE_SQLSTATES:
+        return True
+    args: tuple[Any, ...] = tuple(getattr(cause, "args", ()))
+    return bool(args) and args[0] in RETRYABLE_MYSQL_ERRNOS
+
+
+def in_transaction(using: str, func: Any) -> Any:
+    """Run ``func`` in the caller's transaction if there is one, else in a new one.
+
+    In a transaction of our own, a serialisation failure or deadlock reported by the database
+    retries the whole posting: nothing has been committed and ``func`` has no other side
+    effects. Inside the caller's transaction the error is theirs to handle.
+    """
+    if connections[using].in_atomic_block:
+        return func()
+    for attempt in range(1, RETRY_ATTEMPTS_MAX + 1):
+        try:
+            with transaction.atomic(using=using):
+                return func()
+        except OperationalError as error:
+            if attempt == RETRY_ATTEMPTS_MAX or not is_retryable(error):
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+
+def db_for(*objs: Any) -> str:
+    for obj in objs:
+        if obj is not None and getattr(obj, "_state", None) is not None and obj._state.db:
+            return str(obj._state.db)
+    return router.db_for_write(Transfer)

@@ -195,20 +195,22 @@ def _move(
     checks.check_limits(src, posting.new_balance(src, -amount))
     checks.check_limits(dst, posting.new_balance(dst, amount))
     return posting.write(
-        [posting.Leg(src, -amount), posting.Leg(dst, amount)],
+        posting.Posting(
+            [posting.Leg(src, -amount), posting.Leg(dst, amount)],
+            kind=kind,
+            amount=amount,
+            currency=src.currency,
+            source=src,
+            destination=dst,
+            parent=parent,
+            reverses=reverses,
+            user=user,
+            merchant_reference=merchant_reference,
+            description=description,
+            date=date,
+        ),
         locked,
-        kind=kind,
-        amount=amount,
-        currency=src.currency,
-        source=src,
-        destination=dst,
-        parent=parent,
-        reverses=reverses,
-        user=user,
-        merchant_reference=merchant_reference,
-        description=description,
-        using=using,
-        date=date,
+        using,
     )
 
 
@@ -472,20 +474,21 @@ def post(
         currency = legs[0].account.currency
         total = sum((-leg.amount for leg in debits if leg.account.currency == currency), Decimal(0))
         new = posting.write(
-            legs,
+            posting.Posting(
+                legs,
+                kind=kind,
+                amount=total,
+                currency=currency,
+                source=debits[0].account if two_legged else None,
+                destination=credits[0].account if two_legged else None,
+                parent=parent,
+                user=user,
+                merchant_reference=merchant_reference,
+                description=description,
+                date=date,
+            ),
             locked,
-            kind=kind,
-            amount=total,
-            currency=currency,
-            source=debits[0].account if two_legged else None,
-            destination=credits[0].account if two_legged else None,
-            parent=parent,
-            reverses=None,
-            user=user,
-            merchant_reference=merchant_reference,
-            description=description,
-            using=using,
-            date=date,
+            using,
         )
         posting.sync([x.account for x in lines], locked, new)
         return new

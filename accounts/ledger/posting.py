@@ -64,24 +64,31 @@ def lock(
     return locked
 
 
-def write(
-    legs: Sequence[Leg],
-    locked: LockedAccounts,
-    *,
-    kind: str,
-    amount: Decimal,
-    currency: str,
-    source: Account | None,
-    destination: Account | None,
-    parent: Transfer | None,
-    reverses: Transfer | None,
-    user: Any,
-    merchant_reference: str | None,
-    description: str | None,
-    using: str,
-    date: datetime.datetime | None = None,
-) -> Transfer:
+@dataclass(frozen=True)
+class Posting:
+    """One checked posting to write: its legs and what its transfer row records."""
+
+    legs: Sequence[Leg]
+    kind: str
+    #: The transfer's amount and currency (an entry's total of debits).
+    amount: Decimal
+    currency: str
+    #: The two sides of a two-legged transfer; None for an entry of more legs.
+    source: Account | None = None
+    destination: Account | None = None
+    #: The transfer a refund belongs to, and the one a reversal undoes.
+    parent: Transfer | None = None
+    reverses: Transfer | None = None
+    user: Any = None
+    merchant_reference: str | None = None
+    description: str | None = None
+    #: A back-dated posting's moment; None for now.
+    date: datetime.datetime | None = None
+
+
+def write(posting: Posting, locked: LockedAccounts, using: str) -> Transfer:
     """Insert the transfer and its legs and move the balances (one statement or three)."""
+    date, legs, user = posting.date, posting.legs, posting.user
     now = timezone.now()
     if date is None:
         # A clock that stepped back, or another server's slower clock, must not date a leg
@@ -116,18 +123,18 @@ def write(
         username = audit.username_of(user)
     new = Transfer(
         reference=codes.generate(),
-        kind=kind,
-        source=source,
-        destination=destination,
-        amount=amount,
-        currency=currency,
+        kind=posting.kind,
+        source=posting.source,
+        destination=posting.destination,
+        amount=posting.amount,
+        currency=posting.currency,
         leg_count=len(leg_rows),
-        parent=parent,
-        reverses=reverses,
+        parent=posting.parent,
+        reverses=posting.reverses,
         user=user if username else None,
         username=username,
-        merchant_reference=merchant_reference or None,
-        description=description or "",
+        merchant_reference=posting.merchant_reference or None,
+        description=posting.description or "",
         # A back-dated transfer carries its date, like its legs, so that period reports and
         # lists place it where it belongs in the books.
         created_at=effective,

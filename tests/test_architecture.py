@@ -165,3 +165,20 @@ def test_the_sql_list_of_debit_normal_kinds_comes_from_the_vocabulary():
         and "('asset', 'expense')" in path.read_text(encoding="utf-8")
     ]
     assert spelled == []
+
+
+def test_the_dashboards_post_actions_share_one_skeleton():
+    from accounts.dashboard import common, confirmations, views
+
+    actions = [
+        views.AccountTopUpView,
+        views.AccountWithdrawView,
+        confirmations.AccountFreezeView,
+        confirmations.AccountThawView,
+        confirmations.AccountCloseView,
+        confirmations.TransferReverseView,
+        confirmations.TransferRefundView,
+    ]
+    for view in actions:
+        assert issubclass(view, common.FacadeActionMixin), view.__name__
+        assert view.perform is common.FacadeActionMixin.perform, view.__name__

@@ -21,11 +21,19 @@ from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.db.models import Model
 from django.forms import Form
-from django.http import HttpRequest, HttpResponseBadRequest, QueryDict, StreamingHttpResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+    QueryDict,
+    StreamingHttpResponse,
+)
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
+from accounts.exceptions import AccountException
 from accounts.models import Account
 from accounts.money import DECIMAL_PLACES, quantum
 
@@ -35,6 +43,38 @@ logger = logging.getLogger("accounts.dashboard")
 
 #: Rows per page of the account and transfer lists and of the account tree.
 PAGE_SIZE = 50
+
+
+class FacadeActionMixin:
+    """The one skeleton of the dashboard's POST actions that act through the facade.
+
+    :meth:`perform` does the act; a refusal (:class:`~accounts.exceptions.AccountException`)
+    shows the form again, as it was typed, with the refusal as its error, and writes nothing; a
+    success says what was done and goes back to :meth:`done_url`. The money forms on an
+    account's page and the confirmation pages (freeze, thaw, close, reverse, refund) differ only
+    in what they show again and where they go.
+    """
+
+    request: HttpRequest
+
+    def act(self, form: Any) -> str:
+        """Do it through the facade; return the success message."""
+        raise NotImplementedError
+
+    def done_url(self) -> str:
+        raise NotImplementedError
+
+    def show_again(self, form: Any) -> HttpResponse:
+        raise NotImplementedError
+
+    def perform(self, form: Any) -> HttpResponse:
+        try:
+            done = self.act(form)
+        except AccountException as exc:
+            form.add_error(None, exc.message)
+            return self.show_again(form)
+        messages.success(self.request, done)
+        return HttpResponseRedirect(self.done_url())
 
 
 class StaffPermissionRequiredMixin(PermissionRequiredMixin):

@@ -17,20 +17,19 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext, gettext_lazy
 from django.views.generic import FormView
 
 from accounts import exceptions, facade
-from accounts.exceptions import AccountException
 from accounts.models import Account, Status, Surface, Transfer, TransferKind
 from accounts.money import format_amount
 from accounts.money import money_text as _money
 
 from .common import (
+    FacadeActionMixin,
     StaffPermissionRequiredMixin,
     may_see_card_codes,
     record_action,
@@ -46,7 +45,7 @@ REVERSAL_DESCRIPTION = "Reversal of %(reference)s"
 REFUND_DESCRIPTION = "Refund of %(reference)s"
 
 
-class ConfirmActionView(StaffPermissionRequiredMixin, FormView):
+class ConfirmActionView(FacadeActionMixin, StaffPermissionRequiredMixin, FormView):
     """Show what an act will do and ask why (GET); do it through the facade (POST)."""
 
     template_name = "accounts/dashboard/confirm.html"
@@ -84,12 +83,14 @@ class ConfirmActionView(StaffPermissionRequiredMixin, FormView):
         """Why the act cannot be done now, or None; the facade checks again under a lock."""
         return None
 
-    def act(self, form: Any) -> str:
-        """Do it through the facade; return the success message."""
-        raise NotImplementedError
-
     def cancel_url(self) -> str:
         raise NotImplementedError
+
+    def done_url(self) -> str:
+        return self.cancel_url()
+
+    def show_again(self, form: Any) -> HttpResponse:
+        return self.form_invalid(form)
 
     # -- the flow ----------------------------------------------------------------------------
 
@@ -111,13 +112,7 @@ class ConfirmActionView(StaffPermissionRequiredMixin, FormView):
         if refusal is not None:
             form.add_error(None, refusal)
             return self.form_invalid(form)
-        try:
-            done = self.act(form)
-        except AccountException as exc:
-            form.add_error(None, exc.message)
-            return self.form_invalid(form)
-        messages.success(self.request, done)
-        return redirect(self.cancel_url())
+        return self.perform(form)
 
 
 # -- accounts --------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.functional import cached_property
@@ -47,6 +48,7 @@ from accounts.money import money_text
 from . import charts
 from .common import (
     PAGE_SIZE,
+    FacadeActionMixin,
     StaffPermissionRequiredMixin,
     bad_filter_response,
     csv_amount,
@@ -514,7 +516,7 @@ class AccountEditView(StaffPermissionRequiredMixin, UpdateView):
         return redirect("accounts_dashboard:account_detail", pk=account.pk)
 
 
-class AccountActionView(StaffPermissionRequiredMixin, View):
+class AccountActionView(FacadeActionMixin, StaffPermissionRequiredMixin, View):
     """A POST that moves money on one card, then returns to its page with a message.
 
     A refused action shows the card's page again with the form as it was typed and its errors
@@ -535,28 +537,25 @@ class AccountActionView(StaffPermissionRequiredMixin, View):
             # Such a page offers no form, so nothing typed is lost by going back to it.
             messages.error(request, NOT_A_CARD % {"account": account})
             return redirect("accounts_dashboard:account_detail", pk=account.pk)
+        self.account = account
         form = self.form_class(request.POST)
         if form.is_valid():
-            try:
-                done = self.act(account, form)
-            except AccountException as exc:
-                form.add_error(None, exc.message)
-            else:
-                messages.success(request, done)
-                return redirect("accounts_dashboard:account_detail", pk=account.pk)
-        return self.show_again(account, form)
+            return self.perform(form)
+        return self.show_again(form)
 
-    def show_again(self, account: Account, form: forms.Form) -> HttpResponse:
+    def done_url(self) -> str:
+        return reverse("accounts_dashboard:account_detail", args=[self.account.pk])
+
+    def show_again(self, form: forms.Form) -> HttpResponse:
         """The account's page, with ``form`` bound to what was posted and showing its errors."""
         page = AccountDetailView()
-        page.setup(self.request, pk=account.pk)
+        page.setup(self.request, pk=self.account.pk)
         # Read the account afresh: a refused act may have left the instance with stale values.
         page.object = page.get_object()
         context = page.get_context_data(object=page.object, **{self.form_context_name: form})
         return page.render_to_response(context)
 
-    def act(self, account: Account, form: Any) -> str:
-        raise NotImplementedError
+    account: Account
 
 
 class AccountTopUpView(AccountActionView):
@@ -565,7 +564,8 @@ class AccountTopUpView(AccountActionView):
     form_class = TopUpForm
     cards_only = True
 
-    def act(self, account: Account, form: TopUpForm) -> str:
+    def act(self, form: TopUpForm) -> str:
+        account = self.account
         amount = form.cleaned_data["amount"]
         made = facade.top_up(
             account,
@@ -595,7 +595,8 @@ class AccountWithdrawView(AccountActionView):
     form_context_name = "withdraw_form"
     cards_only = True
 
-    def act(self, account: Account, form: WithdrawForm) -> str:
+    def act(self, form: WithdrawForm) -> str:
+        account = self.account
         amount = form.cleaned_data["amount"]
         destination = core_sibling(form.cleaned_data["destination"], account.currency)
         made = facade.transfer(

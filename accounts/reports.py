@@ -281,7 +281,20 @@ def verify() -> Verification:
     result.transfers_checked = Transfer.objects.count()
     result.accounts_checked = Account.objects.count()
     result.legs_checked = Transaction.objects.count()
+    for check in (
+        _unbalanced_transfers,
+        _incomplete_transfers,
+        _balance_drift,
+        _running_balance_breaks,
+        _equation_problem,
+    ):
+        result.problems.extend(check())
+    return result
 
+
+def _unbalanced_transfers() -> list[Problem]:
+    """Transfers whose legs do not sum to zero in a currency."""
+    problems: list[Problem] = []
     unbalanced = (
         Transaction.objects.order_by()
         .values("transfer__reference", "currency")
@@ -289,7 +302,7 @@ def verify() -> Verification:
         .filter(Q(total__gt=ROUNDING_TOLERANCE) | Q(total__lt=-ROUNDING_TOLERANCE))
     )
     for row in unbalanced:
-        result.problems.append(
+        problems.append(
             Problem(
                 "unbalanced_transfer",
                 gettext("unbalanced transfer"),
@@ -301,13 +314,19 @@ def verify() -> Verification:
                 },
             )
         )
+    return problems
+
+
+def _incomplete_transfers() -> list[Problem]:
+    """Transfers with fewer or more legs than they declare."""
+    problems: list[Problem] = []
     incomplete = (
         Transfer.objects.annotate(found=Count("transactions"))
         .exclude(found=F("leg_count"))
         .values_list("reference", "found", "leg_count")
     )
     for reference, found, expected in incomplete:
-        result.problems.append(
+        problems.append(
             Problem(
                 "incomplete_transfer",
                 gettext("incomplete transfer"),
@@ -319,7 +338,12 @@ def verify() -> Verification:
                 % {"reference": reference, "found": found, "expected": expected},
             )
         )
+    return problems
 
+
+def _balance_drift() -> list[Problem]:
+    """Accounts whose stored balance or version differs from what their legs give."""
+    problems: list[Problem] = []
     leg_sum = (
         Transaction.objects.filter(account=OuterRef("pk"))
         .order_by()
@@ -354,7 +378,7 @@ def verify() -> Verification:
         )
     )
     for account in drift:
-        result.problems.append(
+        problems.append(
             Problem(
                 "balance_drift",
                 gettext("balance drift"),
@@ -374,7 +398,12 @@ def verify() -> Verification:
                 },
             )
         )
+    return problems
 
+
+def _running_balance_breaks() -> list[Problem]:
+    """Legs whose balance_after does not follow from the leg before."""
+    problems: list[Problem] = []
     running = Transaction.objects.annotate(
         previous=Window(
             Lag("balance_after"),
@@ -386,7 +415,7 @@ def verify() -> Verification:
     for code, version, previous, amount, sign, after in running.iterator(chunk_size=2000):
         expected = (previous or Decimal(0)) + amount * sign
         if expected != after:
-            result.problems.append(
+            problems.append(
                 Problem(
                     "running_balance",
                     gettext("running balance"),
@@ -397,10 +426,15 @@ def verify() -> Verification:
                     % {"account": code, "version": version, "after": after, "expected": expected},
                 )
             )
+    return problems
 
+
+def _equation_problem() -> list[Problem]:
+    """The accounting equation, when it does not hold."""
+    problems: list[Problem] = []
     equation = accounting_equation()
     if not equation.holds:
-        result.problems.append(
+        problems.append(
             Problem(
                 "accounting_equation",
                 gettext("accounting equation"),
@@ -411,7 +445,7 @@ def verify() -> Verification:
                 % {"left": repr(equation.left), "right": repr(equation.right)},
             )
         )
-    return result
+    return problems
 
 
 # -- shop reports ----------------------------------------------------------------------------

@@ -405,6 +405,42 @@ def post(
     """
     date = checks.check_date(date)
     checks.check_texts(merchant_reference, description)
+    _check_entry_lines(lines)
+    using = posting.db_for(*(x.account for x in lines))
+
+    def run() -> Transfer:
+        locked = posting.lock([x.account for x in lines], user, using)
+        legs = _entry_legs(lines, locked, user)
+        debits = [leg for leg in legs if leg.amount < 0]
+        credits = [leg for leg in legs if leg.amount > 0]
+        two_legged = len(debits) == 1 and len(credits) == 1
+        currency = legs[0].account.currency
+        total = sum((-leg.amount for leg in debits if leg.account.currency == currency), Decimal(0))
+        new = posting.write(
+            posting.Posting(
+                legs,
+                kind=kind,
+                amount=total,
+                currency=currency,
+                source=debits[0].account if two_legged else None,
+                destination=credits[0].account if two_legged else None,
+                parent=parent,
+                user=user,
+                merchant_reference=merchant_reference,
+                description=description,
+                date=date,
+            ),
+            locked,
+            using,
+        )
+        posting.sync([x.account for x in lines], locked, new)
+        return new
+
+    return posting.in_transaction(using, run)
+
+
+def _check_entry_lines(lines: Sequence[Debit | Credit]) -> None:
+    """The checks of an entry's lines that need no database: count, type, amount, accounts."""
     if not lines or len(lines) < 2:
         raise exceptions.InvalidEntry(gettext("An entry needs at least one debit and one credit."))
     if len(lines) > MAX_LEGS_PER_TRANSFER:
@@ -435,65 +471,42 @@ def post(
                 % {"account": line.account}
             )
         seen.add(line.account.pk)
-    using = posting.db_for(*(x.account for x in lines))
 
-    def run() -> Transfer:
-        locked = posting.lock([x.account for x in lines], user, using)
-        now = timezone.now()
-        totals: dict[str, Decimal] = {}
-        legs = []
-        for line in lines:
-            account = locked[line.account.pk]
-            amount = Decimal(line.amount)
-            checks.check_precision(amount, account.currency)
-            checks.check_can_post(account, locked.facts_of(account), now)
-            signed = amount if isinstance(line, Credit) else -amount
-            if (
-                isinstance(line, Debit)
-                and user is not None
-                and not checks.is_authorised(account, locked.facts_of(account), user)
-            ):
-                raise exceptions.Unauthorised(checks.unauthorised(user, account))
-            totals[account.currency] = totals.get(account.currency, Decimal(0)) + signed
-            legs.append(posting.Leg(account, signed))
-        unbalanced = {c: t for c, t in totals.items() if t != 0}
-        if unbalanced:
-            detail = ", ".join(
-                gettext("%(currency)s off by %(difference)s")
-                % {"currency": c, "difference": money.format_amount(t, c)}
-                for c, t in sorted(unbalanced.items())
-            )
-            raise exceptions.InvalidEntry(
-                gettext("Debits and credits differ: %(detail)s.") % {"detail": detail}
-            )
-        for leg in legs:
-            checks.check_limits(leg.account, posting.new_balance(leg.account, leg.amount))
-        debits = [leg for leg in legs if leg.amount < 0]
-        credits = [leg for leg in legs if leg.amount > 0]
-        two_legged = len(debits) == 1 and len(credits) == 1
-        currency = legs[0].account.currency
-        total = sum((-leg.amount for leg in debits if leg.account.currency == currency), Decimal(0))
-        new = posting.write(
-            posting.Posting(
-                legs,
-                kind=kind,
-                amount=total,
-                currency=currency,
-                source=debits[0].account if two_legged else None,
-                destination=credits[0].account if two_legged else None,
-                parent=parent,
-                user=user,
-                merchant_reference=merchant_reference,
-                description=description,
-                date=date,
-            ),
-            locked,
-            using,
+
+def _entry_legs(
+    lines: Sequence[Debit | Credit], locked: LockedAccounts, user: Any
+) -> list[posting.Leg]:
+    """The entry's legs, each checked against its locked account; balanced per currency."""
+    now = timezone.now()
+    totals: dict[str, Decimal] = {}
+    legs = []
+    for line in lines:
+        account = locked[line.account.pk]
+        amount = Decimal(line.amount)
+        checks.check_precision(amount, account.currency)
+        checks.check_can_post(account, locked.facts_of(account), now)
+        signed = amount if isinstance(line, Credit) else -amount
+        if (
+            isinstance(line, Debit)
+            and user is not None
+            and not checks.is_authorised(account, locked.facts_of(account), user)
+        ):
+            raise exceptions.Unauthorised(checks.unauthorised(user, account))
+        totals[account.currency] = totals.get(account.currency, Decimal(0)) + signed
+        legs.append(posting.Leg(account, signed))
+    unbalanced = {c: t for c, t in totals.items() if t != 0}
+    if unbalanced:
+        detail = ", ".join(
+            gettext("%(currency)s off by %(difference)s")
+            % {"currency": c, "difference": money.format_amount(t, c)}
+            for c, t in sorted(unbalanced.items())
         )
-        posting.sync([x.account for x in lines], locked, new)
-        return new
-
-    return posting.in_transaction(using, run)
+        raise exceptions.InvalidEntry(
+            gettext("Debits and credits differ: %(detail)s.") % {"detail": detail}
+        )
+    for leg in legs:
+        checks.check_limits(leg.account, posting.new_balance(leg.account, leg.amount))
+    return legs
 
 
 def exchange(

@@ -321,37 +321,17 @@ def reverse(
     Reversing twice, or reversing a reversal, is refused. The audit trail records the reversal
     with ``reason`` and ``surface``.
     """
-    if not isinstance(original, Transfer) or original.pk is None:
-        raise exceptions.InvalidTransfer(gettext("Only a saved Transfer can be reversed."))
+    _check_reversible(original)
     checks.check_texts(merchant_reference, description)
     surface = checks.check_act(reason, surface)
-    if original.kind == TransferKind.REVERSAL:
-        raise exceptions.CannotReverseReversal(
-            gettext("Transfer %(reference)s is itself a reversal.")
-            % {"reference": original.reference}
-        )
-    if original.source_id is None or original.destination_id is None:
-        raise exceptions.InvalidTransfer(
-            gettext("Transfer %(reference)s has more than two legs; post a correcting entry.")
-            % {"reference": original.reference}
-        )
     using = posting.db_for(original)
     source_pk, destination_pk = original.source_id, original.destination_id
+    assert source_pk is not None and destination_pk is not None  # two-legged, checked above
 
     def run() -> Transfer:
         accounts = Account.objects.using(using).filter(pk__in=[source_pk, destination_pk])
         locked = posting.lock(accounts, user if authorise else None, using)
-        if Transfer.objects.using(using).filter(reverses=original).exists():
-            raise exceptions.AlreadyReversed(
-                gettext("Transfer %(reference)s has already been reversed.")
-                % {"reference": original.reference}
-            )
-        remaining = refundable_amount(original)
-        if remaining <= 0:
-            raise exceptions.AlreadyReversed(
-                gettext("Nothing remains to reverse of transfer %(reference)s.")
-                % {"reference": original.reference}
-            )
+        remaining = _remaining_to_reverse(original, using)
         src, dst = locked[destination_pk], locked[source_pk]
         # Closed or frozen accounts cannot take a correction; an expired window can.
         _check_pair(src, dst, remaining, user if authorise else None, locked, check_window=False)
@@ -381,6 +361,38 @@ def reverse(
         return new
 
     return posting.in_transaction(using, run)
+
+
+def _check_reversible(original: Any) -> None:
+    """What makes a transfer reversible at all: saved, not a reversal, two-legged."""
+    if not isinstance(original, Transfer) or original.pk is None:
+        raise exceptions.InvalidTransfer(gettext("Only a saved Transfer can be reversed."))
+    if original.kind == TransferKind.REVERSAL:
+        raise exceptions.CannotReverseReversal(
+            gettext("Transfer %(reference)s is itself a reversal.")
+            % {"reference": original.reference}
+        )
+    if original.source_id is None or original.destination_id is None:
+        raise exceptions.InvalidTransfer(
+            gettext("Transfer %(reference)s has more than two legs; post a correcting entry.")
+            % {"reference": original.reference}
+        )
+
+
+def _remaining_to_reverse(original: Transfer, using: str) -> Decimal:
+    """What a reversal of ``original`` moves back, read under the lock; refused when nothing."""
+    if Transfer.objects.using(using).filter(reverses=original).exists():
+        raise exceptions.AlreadyReversed(
+            gettext("Transfer %(reference)s has already been reversed.")
+            % {"reference": original.reference}
+        )
+    remaining = refundable_amount(original)
+    if remaining <= 0:
+        raise exceptions.AlreadyReversed(
+            gettext("Nothing remains to reverse of transfer %(reference)s.")
+            % {"reference": original.reference}
+        )
+    return remaining
 
 
 # -- entries of any number of legs -----------------------------------------------------------

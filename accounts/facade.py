@@ -838,6 +838,23 @@ EDITABLE_FIELDS = frozenset(
 )
 
 
+def _check_changes(changes: dict[str, Any]) -> None:
+    """The fields an edit names must be editable, and its texts storable."""
+    unknown = sorted(set(changes) - EDITABLE_FIELDS)
+    if unknown:
+        raise exceptions.InvalidAccount(
+            # Translators: fields and editable are lists of field names, which stay in English.
+            gettext("%(fields)s cannot be edited; editable: %(editable)s.")
+            % {"fields": ", ".join(unknown), "editable": ", ".join(sorted(EDITABLE_FIELDS))}
+        )
+    if "name" in changes:
+        checks.check_text(checks.NAME_LABEL, changes["name"], 128)
+    if "description" in changes:
+        checks.check_text(
+            checks.ACCOUNT_DESCRIPTION_LABEL, changes["description"], DESCRIPTION_LENGTH_MAX
+        )
+
+
 def edit_account(
     account: Account,
     *,
@@ -856,19 +873,7 @@ def edit_account(
     """
     checks.check_saved(account)
     surface = checks.check_act(reason, surface)
-    unknown = sorted(set(changes) - EDITABLE_FIELDS)
-    if unknown:
-        raise exceptions.InvalidAccount(
-            # Translators: fields and editable are lists of field names, which stay in English.
-            gettext("%(fields)s cannot be edited; editable: %(editable)s.")
-            % {"fields": ", ".join(unknown), "editable": ", ".join(sorted(EDITABLE_FIELDS))}
-        )
-    if "name" in changes:
-        checks.check_text(checks.NAME_LABEL, changes["name"], 128)
-    if "description" in changes:
-        checks.check_text(
-            checks.ACCOUNT_DESCRIPTION_LABEL, changes["description"], DESCRIPTION_LENGTH_MAX
-        )
+    _check_changes(changes)
     using = posting.db_for(account)
 
     def run() -> Account:
@@ -885,27 +890,22 @@ def edit_account(
             setattr(before, name, value)
         before.balance = fresh.balance  # Account.save() checks the limit against it
         before.save(update_fields=[*diff, "updated_at"])
-        limit = diff.pop("credit_limit", None)
-        if diff:
-            audit.record(
-                AuditAction.EDITED,
-                account=before,
-                user=user,
-                surface=surface,
-                reason=reason,
-                changes=diff,
-                using=using,
-            )
-        if limit is not None:
-            audit.record(
-                AuditAction.CREDIT_LIMIT_CHANGED,
-                account=before,
-                user=user,
-                surface=surface,
-                reason=reason,
-                changes={"credit_limit": limit},
-                using=using,
-            )
+        # The limit has an entry of its own; the other fields share one.
+        limit = {"credit_limit": diff.pop("credit_limit")} if "credit_limit" in diff else {}
+        for action, changed in (
+            (AuditAction.EDITED, diff),
+            (AuditAction.CREDIT_LIMIT_CHANGED, limit),
+        ):
+            if changed:
+                audit.record(
+                    action,
+                    account=before,
+                    user=user,
+                    surface=surface,
+                    reason=reason,
+                    changes=changed,
+                    using=using,
+                )
         return before
 
     edited = posting.in_transaction(using, run)

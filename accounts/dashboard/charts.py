@@ -98,6 +98,24 @@ def _number(value: float) -> str:
     return f"{value:.1f}"
 
 
+@dataclass(frozen=True)
+class _Scale:
+    """Where a moment and an amount fall on the drawing (floats for coordinates only)."""
+
+    start: datetime.datetime
+    span: float  # seconds from start to the right edge
+    high: Decimal
+    spread: float  # high - low, as a float
+
+    def x(self, at: datetime.datetime) -> float:
+        plot_width = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
+        return MARGIN_LEFT + (at - self.start).total_seconds() / self.span * plot_width
+
+    def y(self, amount: Decimal) -> float:
+        plot_height = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
+        return MARGIN_TOP + float(self.high - amount) / self.spread * plot_height
+
+
 def balance_chart_svg(
     points: list[Point],
     *,
@@ -121,56 +139,49 @@ def balance_chart_svg(
         )
     now = max(now or timezone.now(), points[-1].at)
     start = points[0].at
-    span = (now - start).total_seconds() or 1.0
     amounts = [Decimal(0), *(p.balance for p in points)]
     low, high = min(amounts), max(amounts)
-    spread = float(high - low) or 1.0
-    plot_width = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
-    plot_height = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
-
-    def x(at: datetime.datetime) -> float:
-        return MARGIN_LEFT + (at - start).total_seconds() / span * plot_width
-
-    def y(amount: Decimal) -> float:
-        return MARGIN_TOP + float(high - amount) / spread * plot_height
-
-    # Before its first leg every account stands at zero; each leg then moves it in one step.
-    path = [f"M{_number(x(start))},{_number(y(Decimal(0)))}"]
-    for point in points:
-        path.append(f"H{_number(x(point.at))}V{_number(y(point.balance))}")
-    path.append(f"H{_number(x(now))}")
-
+    scale = _Scale(start, (now - start).total_seconds() or 1.0, high, float(high - low) or 1.0)
     # The days under the axis in the reader's language (SHORT_DATE_FORMAT: 04.12.2026 in German).
     first_day = date_format(timezone.localtime(start).date(), "SHORT_DATE_FORMAT")
     last_day = date_format(timezone.localtime(now).date(), "SHORT_DATE_FORMAT")
-    bottom = HEIGHT - MARGIN_BOTTOM
+    described = gettext(
+        "%(title)s: from %(low)s to %(high)s %(currency)s, %(first_day)s to %(last_day)s"
+    ) % {
+        "title": title,
+        "low": localize_amount(low, currency),
+        "high": localize_amount(high, currency),
+        "currency": currency,
+        "first_day": first_day,
+        "last_day": last_day,
+    }
     parts = [
+        *_frame(scale, described),
+        _step_line(scale, points, now),
+        *_amount_labels(scale, low, high, currency),
+        _day_labels(first_day, last_day),
+        mark_safe("</svg>"),
+    ]
+    return mark_safe("".join(parts))
+
+
+def _frame(scale: _Scale, described: str) -> list[SafeString]:
+    """The drawing's opening tag and title, its axes and the dashed line at zero."""
+    zero = _number(scale.y(Decimal(0)))
+    return [
         format_html(
             '<svg class="accounts-chart" role="img" viewBox="0 0 {} {}" width="100%" '
             'preserveAspectRatio="xMidYMid meet" xmlns="http://www.w3.org/2000/svg">',
             WIDTH,
             HEIGHT,
         ),
-        format_html(
-            "<title>{}</title>",
-            gettext(
-                "%(title)s: from %(low)s to %(high)s %(currency)s, %(first_day)s to %(last_day)s"
-            )
-            % {
-                "title": title,
-                "low": localize_amount(low, currency),
-                "high": localize_amount(high, currency),
-                "currency": currency,
-                "first_day": first_day,
-                "last_day": last_day,
-            },
-        ),
+        format_html("<title>{}</title>", described),
         format_html(
             '<path class="chart-axis" d="M{},{}V{}H{}" fill="none" stroke="currentColor" '
             'stroke-opacity="0.4"/>',
             MARGIN_LEFT,
             MARGIN_TOP,
-            bottom,
+            HEIGHT - MARGIN_BOTTOM,
             WIDTH - MARGIN_RIGHT,
         ),
         format_html(
@@ -178,42 +189,53 @@ def balance_chart_svg(
             'stroke-opacity="0.4" stroke-dasharray="4 3"/>',
             MARGIN_LEFT,
             WIDTH - MARGIN_RIGHT,
-            _number(y(Decimal(0))),
-            _number(y(Decimal(0))),
-        ),
-        format_html(
-            '<path class="chart-line" d="{}" fill="none" stroke="currentColor" stroke-width="2"/>',
-            "".join(path),
+            zero,
+            zero,
         ),
     ]
+
+
+def _step_line(scale: _Scale, points: list[Point], now: datetime.datetime) -> SafeString:
+    """Zero before the first leg, then one step per leg, level up to ``now``."""
+    path = [f"M{_number(scale.x(scale.start))},{_number(scale.y(Decimal(0)))}"]
+    for point in points:
+        path.append(f"H{_number(scale.x(point.at))}V{_number(scale.y(point.balance))}")
+    path.append(f"H{_number(scale.x(now))}")
+    return format_html(
+        '<path class="chart-line" d="{}" fill="none" stroke="currentColor" stroke-width="2"/>',
+        "".join(path),
+    )
+
+
+def _amount_labels(scale: _Scale, low: Decimal, high: Decimal, currency: str) -> list[SafeString]:
+    """The highest and lowest balances and zero, beside the axis, in the reader's format."""
     labels = [(high, "hanging"), (low, "auto")] if high != low else [(high, "middle")]
     if Decimal(0) not in (high, low):
         labels.append((Decimal(0), "middle"))
-    for amount, baseline in labels:
-        parts.append(
-            format_html(
-                '<text class="chart-label" x="{}" y="{}" text-anchor="end" '
-                'dominant-baseline="{}">{}</text>',
-                MARGIN_LEFT - 6,
-                _number(y(amount)),
-                baseline,
-                localize_amount(amount, currency),
-            )
-        )
-    parts.append(
+    return [
         format_html(
-            '<text class="chart-label" x="{}" y="{}" text-anchor="start">{}</text>'
-            '<text class="chart-label" x="{}" y="{}" text-anchor="end">{}</text>',
-            MARGIN_LEFT,
-            HEIGHT - 6,
-            first_day,
-            WIDTH - MARGIN_RIGHT,
-            HEIGHT - 6,
-            last_day,
+            '<text class="chart-label" x="{}" y="{}" text-anchor="end" '
+            'dominant-baseline="{}">{}</text>',
+            MARGIN_LEFT - 6,
+            _number(scale.y(amount)),
+            baseline,
+            localize_amount(amount, currency),
         )
+        for amount, baseline in labels
+    ]
+
+
+def _day_labels(first_day: str, last_day: str) -> SafeString:
+    return format_html(
+        '<text class="chart-label" x="{}" y="{}" text-anchor="start">{}</text>'
+        '<text class="chart-label" x="{}" y="{}" text-anchor="end">{}</text>',
+        MARGIN_LEFT,
+        HEIGHT - 6,
+        first_day,
+        WIDTH - MARGIN_RIGHT,
+        HEIGHT - 6,
+        last_day,
     )
-    parts.append(mark_safe("</svg>"))
-    return mark_safe("".join(parts))
 
 
 def account_balance_chart(account: Account) -> SafeString:

@@ -50,32 +50,40 @@ class Command(TranslatedCommand):
         if limit is not None:
             pks = pks[:limit]
         if options["dry_run"]:
-            for account in Account.objects.filter(pk__in=pks).iterator(chunk_size=BATCH_SIZE):
-                self.stdout.write(
-                    gettext("would close %(code)s (%(account)s): %(balance)s %(currency)s to move")
-                    % {
-                        "code": account.code,
-                        "account": account,
-                        "balance": money.format_amount(account.balance, account.currency),
-                        "currency": account.currency,
-                    }
-                )
-            self.stdout.write(
-                ngettext(
-                    "%(count)d expired account would be closed (dry run).",
-                    "%(count)d expired accounts would be closed (dry run).",
-                    len(pks),
-                )
-                % {"count": len(pks)}
-            )
+            self.dry_run(pks)
             return
+        self.close(pks, progress=not options["no_progress"])
+
+    def dry_run(self, pks: list[int]) -> None:
+        """Say what would be closed and how much each would move; change nothing."""
+        for account in Account.objects.filter(pk__in=pks).iterator(chunk_size=BATCH_SIZE):
+            self.stdout.write(
+                gettext("would close %(code)s (%(account)s): %(balance)s %(currency)s to move")
+                % {
+                    "code": account.code,
+                    "account": account,
+                    "balance": money.format_amount(account.balance, account.currency),
+                    "currency": account.currency,
+                }
+            )
+        self.stdout.write(
+            ngettext(
+                "%(count)d expired account would be closed (dry run).",
+                "%(count)d expired accounts would be closed (dry run).",
+                len(pks),
+            )
+            % {"count": len(pks)}
+        )
+
+    def close(self, pks: list[int], *, progress: bool) -> None:
+        """Close each account through the facade, skipping (and saying) what it refuses."""
         closed = skipped = 0
         moved: dict[str, Any] = {}
-        progress = Progress(
+        bar = Progress(
             len(pks),
             label=gettext("Closing expired accounts"),
             stream=self.stderr._out,  # type: ignore[arg-type]
-            enabled=not options["no_progress"] and len(pks) > 0,
+            enabled=progress and len(pks) > 0,
         )
         for pk in pks:
             account = Account.objects.get(pk=pk)
@@ -93,8 +101,8 @@ class Command(TranslatedCommand):
                     closed += 1
                 if swept is not None:
                     moved[swept.currency] = moved.get(swept.currency, 0) + swept.amount
-            progress.advance()
-        progress.finish()
+            bar.advance()
+        bar.finish()
         total = ", ".join(
             f"{money.format_amount(amount, currency)} {currency}"
             for currency, amount in sorted(moved.items())

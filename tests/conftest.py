@@ -20,14 +20,16 @@ from .factories import AccountFactory, SourceAccountFactory, StaffFactory, UserF
 # tests run on PostgreSQL and MariaDB instead (set DATABASE_URL), which is where many writers
 # meet. Leaving the module out keeps the SQLite run honest: nothing is reported as skipped.
 collect_ignore = (
-    ["test_concurrency.py", "test_api_concurrency.py"] if connection.vendor == "sqlite" else []
+    ["engine/test_concurrency.py", "surfaces/test_api_concurrency.py"]
+    if connection.vendor == "sqlite"
+    else []
 )
 # The deployment tests create roles and a database of their own on the server the suite runs on,
 # with that server's SQL: each module is collected only there, never reported as skipped.
 if connection.vendor != "postgresql":
-    collect_ignore.append("test_deploy_roles.py")
+    collect_ignore.append("integrity/test_deploy_roles.py")
 if connection.vendor != "mysql":
-    collect_ignore.append("test_deploy_roles_mariadb.py")
+    collect_ignore.append("integrity/test_deploy_roles_mariadb.py")
 
 
 # -- the browser tests -----------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""The ledger's engine: the facade, postings, balances, reports and the audit trail."""

@@ -1,0 +1,1 @@
+"""The ledger's database rules: triggers, frozen migration SQL, fixtures and deployment roles."""

@@ -1158,8 +1158,9 @@ AUDIT = {
 }
 #: The frozen versions of the rules a fully migrated database carries (their SQL is in
 #: ``accounts/migrations/sql/``): T1-T5 and T7, then T6. The lists above are where the next
-#: version is written; ``tests/integrity/test_integrity.py`` checks that they still match these, so an
-#: edit cannot reach a database without a new frozen version and a migration that installs it.
+#: version is written; ``tests/integrity/test_integrity.py`` checks that they still match these,
+#: so an edit cannot reach a database without a new frozen version and a migration that
+#: installs it.
 LEDGER_VERSION = "0007"
 AUDIT_VERSION = "0008"
 #: The migration that creates the audit trail and installs T6.

@@ -13,6 +13,15 @@ from . import conf, money
 
 
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    return [
+        *_check_core_names(),
+        *_check_initial_value_bounds(),
+        *_check_default_currency(),
+        *_check_old_names(),
+    ]
+
+
+def _check_core_names() -> list[checks.CheckMessage]:
     errors: list[checks.CheckMessage] = []
     for name in ("ACCOUNTS_SOURCE_NAME", "ACCOUNTS_SALES_NAME", "ACCOUNTS_EXPIRED_NAME"):
         value = conf.get(name)
@@ -24,6 +33,11 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                     id="accounts.E001",
                 )
             )
+    return errors
+
+
+def _check_initial_value_bounds() -> list[checks.CheckMessage]:
+    errors: list[checks.CheckMessage] = []
     bounds = {}
     for name in ("ACCOUNTS_MIN_INITIAL_VALUE", "ACCOUNTS_MAX_INITIAL_VALUE"):
         value = conf.get(name)
@@ -58,17 +72,24 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                 id="accounts.E003",
             )
         )
+    return errors
+
+
+def _check_default_currency() -> list[checks.CheckMessage]:
     currency = conf.get("ACCOUNTS_DEFAULT_CURRENCY")
-    if not money.is_valid_currency(currency):
-        errors.append(
-            checks.Error(
-                gettext(
-                    "ACCOUNTS_DEFAULT_CURRENCY must be an ISO 4217 code like 'GBP', not %(value)s."
-                )
-                % {"value": repr(currency)},
-                id="accounts.E004",
-            )
+    if money.is_valid_currency(currency):
+        return []
+    return [
+        checks.Error(
+            gettext("ACCOUNTS_DEFAULT_CURRENCY must be an ISO 4217 code like 'GBP', not %(value)s.")
+            % {"value": repr(currency)},
+            id="accounts.E004",
         )
+    ]
+
+
+def _check_old_names() -> list[checks.CheckMessage]:
+    errors: list[checks.CheckMessage] = []
     for alias, name in conf.ALIASES.items():
         if hasattr(settings, alias) and hasattr(settings, name):
             if getattr(settings, alias) != getattr(settings, name):

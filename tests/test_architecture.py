@@ -182,3 +182,19 @@ def test_the_dashboards_post_actions_share_one_skeleton():
     for view in actions:
         assert issubclass(view, common.FacadeActionMixin), view.__name__
         assert view.perform is common.FacadeActionMixin.perform, view.__name__
+
+
+#: The longest a function of the package may be, as STYLE.md asks ("about 70 lines").
+FUNCTION_LINES_MAX = 70
+
+
+def test_no_function_of_the_package_is_longer_than_its_limit():
+    long = [
+        f"{path.relative_to(PACKAGE)}:{node.lineno} {node.name} ({length} lines)"
+        for path in PACKAGE.rglob("*.py")
+        if "migrations" not in path.relative_to(PACKAGE).parts
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        and (length := node.end_lineno - node.lineno + 1) > FUNCTION_LINES_MAX
+    ]
+    assert long == []

@@ -46,12 +46,6 @@ from .forms import AsOfForm, PeriodForm, TreeFilterForm
 # English codes whatever the language of the page, never translated. So are the values that
 # name a category (a kind, a bucket, a line of the profit and loss), as in the ledger.
 
-#: The kinds on each side of the accounting equation, as the report prints it.
-LEFT_KINDS = EQUATION_LEFT
-RIGHT_KINDS = EQUATION_RIGHT
-#: Order of the deferred income buckets, as :func:`accounts.reports.deferred_income` names them.
-DEFERRED_BUCKETS = reports.DEFERRED_BUCKET_KEYS
-
 
 def _currencies(*balances: Balance) -> list[str]:
     found: set[str] = set()
@@ -131,15 +125,15 @@ class TrialBalanceView(ReportView):
                     "balanced": trial.debits[currency] == trial.credits[currency],
                 }
             )
-        kinds = [*LEFT_KINDS, *RIGHT_KINDS]
+        kinds = [*EQUATION_LEFT, *EQUATION_RIGHT]
         equation_rows = []
         for currency in _currencies(*equation.totals.values()):
             totals = {k: equation.totals.get(k, Balance())[currency] for k in kinds}
             equation_rows.append(
                 {
                     "currency": currency,
-                    "left": [(Kind(k).label, totals[k]) for k in LEFT_KINDS],
-                    "right": [(Kind(k).label, totals[k]) for k in RIGHT_KINDS],
+                    "left": [(Kind(k).label, totals[k]) for k in EQUATION_LEFT],
+                    "right": [(Kind(k).label, totals[k]) for k in EQUATION_RIGHT],
                     "left_total": equation.left[currency],
                     "right_total": equation.right[currency],
                     "holds": equation.left[currency] == equation.right[currency],
@@ -246,7 +240,7 @@ class DeferredIncomeView(ReportView):
                 "label": reports.DEFERRED_BUCKET_LABELS[name],
                 "cells": [(c, buckets[name][c]) for c in currencies],
             }
-            for name in DEFERRED_BUCKETS
+            for name in reports.DEFERRED_BUCKET_KEYS
             if name in buckets
         ]
         return {

@@ -1,5 +1,4 @@
-"""The SQL of a posting (and of an as-of balance), written once per database and sent through
-Django's own cursor.
+"""The SQL of a posting, written once per database and sent through Django's own cursor.
 
 A posting is a fixed lock and three fixed writes (insert the transfer, insert its legs, move the
 balances). Building them through the ORM costs several milliseconds of Python per posting, more
@@ -28,11 +27,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Field
-from django.db.models.expressions import Col
 from django.db.models.signals import post_save, pre_save
 
+from .ledger.balances import convert, converters
 from .models import Account, Transaction, Transfer
-from .vocabulary import DEBIT_NORMAL_KINDS
 
 Converter = Callable[[Any, Any, Any], Any]
 
@@ -66,24 +64,6 @@ TRANSFER_FIELDS_PLAIN = frozenset(
         "username",
     }
 )
-
-
-def _converters(connection: Any, model: Any, fields: Sequence[Field[Any, Any]]) -> list[Any]:
-    """Per field, what turns a database value into the Python value, as the ORM would."""
-    result = []
-    for field in fields:
-        column = Col(model._meta.db_table, field)
-        converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-        result.append((column, converters))
-    return result
-
-
-def _convert(connection: Any, converters: list[Any], row: Sequence[Any]) -> list[Any]:
-    values = list(row)
-    for index, (column, functions) in enumerate(converters):
-        for function in functions:
-            values[index] = function(values[index], column, connection)
-    return values
 
 
 @dataclass(frozen=True)
@@ -122,14 +102,10 @@ class PostingSql:
         self.account_table = qn(account_meta.db_table)
         self.account_fields: list[Field[Any, Any]] = list(account_meta.concrete_fields)
         self.account_attnames = [f.attname for f in self.account_fields]
-        self.account_converters = _converters(connection, Account, self.account_fields)
+        self.account_converters = converters(connection, Account, self.account_fields)
         leg_created = Transaction._meta.get_field("created_at")
         self.leg_time_field = leg_created
-        self.leg_time_converters = _converters(connection, Transaction, [leg_created])
-        #: The kinds whose balance is debits less credits, as the as-of read's CASE needs them.
-        self.debit_normal = sorted(str(kind) for kind in DEBIT_NORMAL_KINDS)
-        leg_money = Transaction._meta.get_field("balance_after")
-        self.money_converters = _converters(connection, Transaction, [leg_money])
+        self.leg_time_converters = converters(connection, Transaction, [leg_created])
         self.for_update = ""
         if connection.features.has_select_for_update:
             self.for_update = " " + connection.ops.for_update_sql()
@@ -219,13 +195,13 @@ class PostingSql:
         width = len(self.account_fields)
         locked = LockedAccounts()
         for row in rows:
-            values = _convert(connection, self.account_converters, row[:width])
+            values = convert(connection, self.account_converters, row[:width])
             account = Account.from_db(using, self.account_attnames, values)
             extras = iter(row[width:])
             has_children = bool(next(extras))
             newest = None
             if last_leg_at:
-                (newest,) = _convert(connection, self.leg_time_converters, [next(extras)])
+                (newest,) = convert(connection, self.leg_time_converters, [next(extras)])
             has_secondary = is_secondary = None
             if user is not None:
                 has_secondary = bool(next(extras))
@@ -234,52 +210,6 @@ class PostingSql:
             locked[account.pk] = account
             locked.facts[account.pk] = LockFacts(has_children, newest, has_secondary, is_secondary)
         return locked
-
-    # -- a balance as of a moment -------------------------------------------------------------
-
-    @functools.cached_property
-    def balance_as_of_sql(self) -> str:
-        """Whether an account has children, its currency, and its own balance at a moment.
-
-        The same question :func:`accounts.models._balance_as_of_subquery` asks through the ORM
-        (which costs milliseconds of Python to build): the ``balance_after`` of the newest leg
-        at or before the moment, found by ``MAX()`` over the (account, time) index, or, for an
-        account with back-dated legs, the sum of its legs up to then.
-        """
-        qn = self.qn
-        leg = Transaction._meta
-        pk = qn(Account._meta.pk.column)
-        parent = qn(Account._meta.get_field("parent").column)
-        account = qn(leg.get_field("account").column)
-        created = qn(leg.get_field("created_at").column)
-        return (
-            f"SELECT EXISTS (SELECT 1 FROM {self.account_table} c WHERE c.{parent} = a.{pk}), "
-            f"a.{qn('currency')}, "
-            f"CASE WHEN EXISTS (SELECT 1 FROM {self.leg_table} b "
-            f"WHERE b.{account} = a.{pk} AND b.{qn(leg.get_field('backdated').column)} = %s) "
-            f"THEN (SELECT SUM(s.{qn(leg.get_field('amount').column)}) FROM {self.leg_table} s "
-            f"WHERE s.{account} = a.{pk} AND s.{created} <= %s) "
-            f"* CASE WHEN a.{qn('kind')} IN ({', '.join(['%s'] * len(self.debit_normal))}) "
-            f"THEN -1 ELSE 1 END "
-            f"ELSE (SELECT l.{qn(leg.get_field('balance_after').column)} FROM {self.leg_table} l "
-            f"WHERE l.{account} = a.{pk} AND l.{created} = ("
-            f"SELECT MAX(m.{created}) FROM {self.leg_table} m "
-            f"WHERE m.{account} = a.{pk} AND m.{created} <= %s) "
-            f"ORDER BY l.{qn(leg.get_field('account_version').column)} DESC LIMIT 1) END "
-            f"FROM {self.account_table} a WHERE a.{pk} = %s"
-        )
-
-    def balance_as_of(self, connection: Any, pk: Any, as_of: Any) -> tuple[bool, str, Any] | None:
-        """Run :attr:`balance_as_of_sql`; None when there is no account ``pk``."""
-        moment = self.leg_time_field.get_db_prep_value(as_of, connection)
-        params = [True, moment, *self.debit_normal, moment, pk]
-        with connection.cursor() as cursor:
-            cursor.execute(self.balance_as_of_sql, params)
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        (amount,) = _convert(connection, self.money_converters, [row[2]])
-        return bool(row[0]), row[1], amount
 
     # -- the writes ----------------------------------------------------------------------------
 

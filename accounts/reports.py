@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from .ledger import balances
 from .models import (
     EXPIRED_CODE,
     SALES_CODE,
@@ -40,7 +41,6 @@ from .models import (
     Transaction,
     Transfer,
     TransferKind,
-    _balance_as_of_subquery,
     kind_rank,
     money_field,
     normal_sign,
@@ -63,9 +63,7 @@ def _leaf_balances(as_of: datetime.datetime | None) -> Any:
     qs = Account.objects.filter(children__isnull=True).order_by()
     if as_of is None:
         return qs.annotate(b=F("balance"))
-    return qs.annotate(
-        b=Coalesce(_balance_as_of_subquery(as_of), Value(Decimal(0)), output_field=money_field())
-    )
+    return qs.annotate(b=balances.balance_as_of_or_zero(as_of))
 
 
 # -- trial balance and the accounting equation -----------------------------------------------

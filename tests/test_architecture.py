@@ -115,20 +115,37 @@ def test_the_vocabulary_is_a_leaf_that_imports_nothing_of_the_app():
     assert import_graph()["accounts.vocabulary"] == set()
 
 
-def test_models_reach_up_a_layer_only_through_their_two_gateways():
-    source = (PACKAGE / "models.py").read_text(encoding="utf-8")
+def test_models_reach_up_a_layer_only_through_their_one_gateway():
     importing = {
-        node.name: sorted(
+        f"{path.stem}.{node.name}": sorted(
             alias.name
             for inner in ast.walk(node)
             if isinstance(inner, ast.ImportFrom)
             for alias in inner.names
         )
-        for node in ast.walk(ast.parse(source))
+        for path in (PACKAGE / "models").glob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
         if isinstance(node, ast.FunctionDef)
         and any(isinstance(inner, (ast.Import, ast.ImportFrom)) for inner in ast.walk(node))
     }
-    assert importing == {"_facade": ["facade"], "_posting_sql": ["posting_sql"]}
+    assert importing == {"account._facade": ["facade"]}
+
+
+def test_the_models_import_nothing_above_them():
+    graph = import_graph()
+    above = {"accounts.facade", "accounts.posting_sql", "accounts.integrity", "accounts.reports"}
+    below_models = {
+        name: sorted(targets & above)
+        for name, targets in graph.items()
+        if name == "accounts.models" or name.startswith("accounts.models.")
+    }
+    assert below_models and all(not found for found in below_models.values()), below_models
+
+
+def test_the_as_of_builder_imports_no_model():
+    assert not {
+        target for target in import_graph()["accounts.ledger.balances"] if "models" in target
+    }
 
 
 # -- the sign rule, stated once -----------------------------------------------------------------

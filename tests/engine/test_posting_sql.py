@@ -21,13 +21,13 @@ from django.utils import timezone
 
 from accounts import codes, facade, posting_sql
 from accounts.ledger import checks, posting
+from accounts.ledger.balances import balance_as_of_or_zero
 from accounts.models import (
     Account,
     Kind,
     Transaction,
     Transfer,
     TransferKind,
-    _balance_as_of_or_zero,
 )
 
 from ..factories import AccountFactory, SourceAccountFactory, UserFactory
@@ -191,7 +191,7 @@ def test_the_as_of_read_answers_what_the_orm_annotation_answers(kind, django_ass
         if backdated:
             facade.transfer(account, source, Decimal("1.00"), date=now - 5 * day)
         for moment in moments:
-            expected = orm.annotate(b=_balance_as_of_or_zero(moment)).get().b
+            expected = orm.annotate(b=balance_as_of_or_zero(moment)).get().b
             with django_assert_num_queries(1):
                 got = account.get_balance(as_of=moment)
             assert got == expected

@@ -4,7 +4,7 @@
   runs them: arguments that need no database, then the locked rows. Each raises the specific
   :class:`~accounts.exceptions.AccountException` before anything is written.
 - :mod:`accounts.ledger.sql`: the database's triggers, one module per vendor (installed by
-  :mod:`accounts.integrity`; these import only the vocabulary).
+  :mod:`accounts.integrity`; they import nothing of the app above the vocabulary).
 
 The facade is the public, orchestrating layer; this package imports the models, the posting SQL
 and the rules below it, and never the facade.

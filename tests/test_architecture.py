@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from accounts import integrity, vocabulary
+from accounts import vocabulary
+from accounts.ledger.sql import common as sql_common
 from accounts.models import Account, Kind
 
 from .factories import AccountFactory
@@ -115,6 +116,22 @@ def test_the_vocabulary_is_a_leaf_that_imports_nothing_of_the_app():
     assert import_graph()["accounts.vocabulary"] == set()
 
 
+def test_the_trigger_sql_modules_import_only_the_vocabulary_and_what_they_share():
+    """No models, facade or integrity: the vendors' SQL is a layer below all of them."""
+    shared = {"__future__", "accounts.vocabulary", "accounts.ledger.sql.common"}
+    modules = sorted((PACKAGE / "ledger" / "sql").glob("*.py"))
+    stems = [path.stem for path in modules]
+    assert stems == ["__init__", "common", "mysql", "postgresql", "sqlite"]
+    for path in modules:
+        # The vendors may also read the frozen SQL's schema placeholder.
+        allowed = shared if path.stem == "common" else shared | {"accounts.migrations.sql"}
+        imported: set[str | None] = set()
+        for node in _top_level_imports(ast.parse(path.read_text(encoding="utf-8"))):
+            assert isinstance(node, ast.ImportFrom) and not node.level, path.name
+            imported.add(node.module)
+        assert imported <= allowed, path.name
+
+
 def test_models_reach_up_a_layer_only_through_their_one_gateway():
     importing = {
         f"{path.stem}.{node.name}": sorted(
@@ -174,7 +191,7 @@ def test_the_orm_sign_agrees_with_the_python_sign_for_every_kind():
 def test_the_sql_list_of_debit_normal_kinds_comes_from_the_vocabulary():
     assert vocabulary.debit_normal_sql() == "('asset', 'expense')"
     # The triggers use it; no Python module spells the list out by hand.
-    assert integrity._DEBIT_NORMAL == vocabulary.debit_normal_sql()
+    assert sql_common.DEBIT_NORMAL == vocabulary.debit_normal_sql()
     spelled = [
         str(path.relative_to(PACKAGE))
         for path in PACKAGE.rglob("*.py")

@@ -31,9 +31,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
-from . import audit, conf, exceptions, money
-from .ledger import checks, posting
-from .ledger.checks import (  # re-exported: the limits are part of the facade's contract
+from .. import audit, conf, exceptions, money
+from ..ledger import checks, posting
+from ..ledger.checks import (  # re-exported: the limits are part of the facade's contract
     DESCRIPTION_LENGTH_MAX,
     MAX_AMOUNT,
     MERCHANT_REFERENCE_LENGTH_MAX,
@@ -41,7 +41,7 @@ from .ledger.checks import (  # re-exported: the limits are part of the facade's
     SQLITE_MAX_AMOUNT,
     validate_amount,
 )
-from .models import (
+from ..models import (
     Account,
     AuditAction,
     Kind,
@@ -51,7 +51,7 @@ from .models import (
     TransferKind,
     money_field,
 )
-from .posting_sql import LockedAccounts
+from ..posting_sql import LockedAccounts
 
 #: Most legs one entry may have; bounds the size of the lock set and of one INSERT.
 MAX_LEGS_PER_TRANSFER = 1000

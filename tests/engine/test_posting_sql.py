@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
-from accounts import codes, facade, posting_sql
+from accounts import codes, exceptions, facade, posting_sql
 from accounts.ledger import checks, posting
 from accounts.ledger.balances import balance_as_of_or_zero
 from accounts.models import (
@@ -156,7 +156,7 @@ def test_an_anonymous_users_lock_reads_that_it_is_nobodys_secondary_user():
 def test_locking_a_missing_account_is_refused():
     card = AccountFactory()
     ghost = Account(pk=card.pk + 1000, name="ghost")
-    with pytest.raises(facade.exceptions.AccountNotFound), transaction.atomic():
+    with pytest.raises(exceptions.AccountNotFound), transaction.atomic():
         posting.lock([card, ghost], None, "default")
 
 

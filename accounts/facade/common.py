@@ -1,0 +1,88 @@
+"""What the two-legged postings share: the pair's checks against the locked rows, and the move.
+
+:mod:`.transfers` (transfers, refunds, reversals) and :mod:`.lifecycle` (the sweep of an expired
+account) both check a pair of locked accounts with :func:`check_pair` and write the two legs with
+:func:`move`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from .. import exceptions
+from ..ledger import checks, posting
+from ..models import Account, Transfer
+from ..posting_sql import LockedAccounts
+
+
+def move(
+    src: Account,
+    dst: Account,
+    amount: Decimal,
+    locked: LockedAccounts,
+    *,
+    kind: str,
+    using: str,
+    parent: Transfer | None = None,
+    reverses: Transfer | None = None,
+    user: Any = None,
+    merchant_reference: str | None = None,
+    description: str | None = None,
+    date: datetime.datetime | None = None,
+) -> Transfer:
+    """Check both locked accounts' limits, then write a two-legged transfer from src to dst."""
+    checks.check_limits(src, posting.new_balance(src, -amount))
+    checks.check_limits(dst, posting.new_balance(dst, amount))
+    return posting.write(
+        posting.Posting(
+            [posting.Leg(src, -amount), posting.Leg(dst, amount)],
+            kind=kind,
+            amount=amount,
+            currency=src.currency,
+            source=src,
+            destination=dst,
+            parent=parent,
+            reverses=reverses,
+            user=user,
+            merchant_reference=merchant_reference,
+            description=description,
+            date=date,
+        ),
+        locked,
+        using,
+    )
+
+
+def check_pair(
+    src: Account,
+    dst: Account,
+    amount: Decimal,
+    user: Any,
+    locked: LockedAccounts,
+    *,
+    check_window: bool = True,
+) -> None:
+    now = timezone.now()
+    if src.currency != dst.currency:
+        raise exceptions.CurrencyMismatch(
+            gettext(
+                "Account %(source)s holds %(source_currency)s and %(destination)s holds "
+                "%(destination_currency)s; use facade.exchange() to change currency."
+            )
+            % {
+                "source": src,
+                "source_currency": src.currency,
+                "destination": dst,
+                "destination_currency": dst.currency,
+            }
+        )
+    checks.check_precision(amount, src.currency)
+    checks.check_can_post(src, locked.facts_of(src), now, check_window=check_window)
+    checks.check_can_post(dst, locked.facts_of(dst), now)
+    if user is not None and not checks.is_authorised(src, locked.facts_of(src), user):
+        raise exceptions.Unauthorised(checks.unauthorised(user, src))

@@ -11,7 +11,7 @@ Each posting is one atomic unit:
    :class:`~accounts.exceptions.AccountException` before anything is written;
 4. insert the transfer, insert its legs in one statement (each with the account's balance after
    it and the account's new version), and move every balance in one ``UPDATE``; on PostgreSQL
-   these three travel as one statement (see :mod:`accounts.posting_sql`).
+   these three travel as one statement (see :mod:`accounts.ledger.posting_sql`).
 
 A posting made while the caller already has a transaction joins it: the caller's rollback removes
 the transfer too. Refusals raised in step 3 do not spoil the caller's transaction.

@@ -16,8 +16,8 @@ from django.utils.translation import gettext
 
 from .. import exceptions
 from ..ledger import checks, posting
+from ..ledger.posting_sql import LockedAccounts
 from ..models import Account, Transfer
-from ..posting_sql import LockedAccounts
 
 
 def move(

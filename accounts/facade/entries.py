@@ -17,8 +17,8 @@ from django.utils.translation import gettext, ngettext
 from .. import exceptions, money
 from ..ledger import checks, posting
 from ..ledger.checks import validate_amount
+from ..ledger.posting_sql import LockedAccounts
 from ..models import Account, Kind, Transfer, TransferKind
-from ..posting_sql import LockedAccounts
 
 #: Most legs one entry may have; bounds the size of the lock set and of one INSERT.
 MAX_LEGS_PER_TRANSFER = 1000

@@ -18,9 +18,9 @@ from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from .. import audit, exceptions, money, rules
 from ..models import Account, Status
-from ..posting_sql import LEG_FIELDS, LockFacts
+from .posting_sql import LEG_FIELDS, LockFacts
 
-#: Where a leg's amount sits among :data:`accounts.posting_sql.LEG_FIELDS`.
+#: Where a leg's amount sits among :data:`accounts.ledger.posting_sql.LEG_FIELDS`.
 LEG_AMOUNT = LEG_FIELDS.index("amount")
 
 #: Largest absolute amount the money columns hold.

@@ -1,8 +1,8 @@
 """How a checked posting is written: the lock, the write, the retry and the caller's objects.
 
 1. :func:`lock` locks every account involved with ``SELECT ... FOR UPDATE`` in primary-key
-   order, in one statement (:mod:`accounts.posting_sql`), and returns the fresh rows with what
-   the lock read about each (:class:`~accounts.posting_sql.LockFacts`).
+   order, in one statement (:mod:`accounts.ledger.posting_sql`), and returns the fresh rows
+   with what the lock read about each (:class:`~accounts.ledger.posting_sql.LockFacts`).
 2. The facade checks them (:mod:`accounts.ledger.checks`), then :func:`write` inserts the
    transfer and its legs, each with its account's balance after it and new version, and moves
    the balances: one statement on PostgreSQL, three elsewhere.
@@ -22,10 +22,10 @@ from django.db import DatabaseError, OperationalError, connections, router, tran
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from .. import audit, codes, exceptions, posting_sql
+from .. import audit, codes, exceptions
 from ..models import Account, Transfer, normal_sign
-from ..posting_sql import LockedAccounts
-from . import checks
+from . import checks, posting_sql
+from .posting_sql import LockedAccounts
 
 #: Attempts at a posting whose transaction the database aborted to stay serialisable
 #: (SQLSTATE 40001/40P01, MySQL deadlock 1213), as CockroachDB requires of its clients.
@@ -49,7 +49,7 @@ def lock(
 ) -> LockedAccounts:
     """Lock the accounts' rows in primary-key order and return fresh copies by pk.
 
-    One ``SELECT ... FOR UPDATE`` (see :mod:`accounts.posting_sql`), which also reads whether
+    One ``SELECT ... FOR UPDATE`` (see :mod:`accounts.ledger.posting_sql`), which also reads whether
     each account has children, when its newest leg was dated and, with a ``user``, whether that
     user is one of its secondary users.
     """

@@ -19,8 +19,8 @@ from django.db import connection, transaction
 from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
-from accounts import codes, exceptions, facade, posting_sql
-from accounts.ledger import checks, posting
+from accounts import codes, exceptions, facade
+from accounts.ledger import checks, posting, posting_sql
 from accounts.ledger.balances import balance_as_of_or_zero
 from accounts.models import (
     Account,

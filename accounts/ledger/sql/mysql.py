@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from accounts.ledger.sql.common import AUDIT_COLUMNS, DEBIT_NORMAL, TRANSFER_COLUMNS
 
+#: MariaDB/MySQL cannot put an INSERT inside ``WITH``: a posting's three writes are three
+#: statements here, through one cursor.
+WRITES_IN_ONE_STATEMENT = False
+
 # Inside a trigger CURRENT_USER() is the trigger's definer (the role that ran the migrations)
 # and USER() the client: any client can set the variable, but only the definer unlocks.
 _MY_LOCKED = (

@@ -13,6 +13,10 @@ from accounts.ledger.sql.common import (
     TRANSFER_COLUMNS,
 )
 
+#: SQLite cannot put an INSERT inside ``WITH``: a posting's three writes are three
+#: statements here, through one cursor.
+WRITES_IN_ONE_STATEMENT = False
+
 
 def _sq_raise(message: str, condition: str) -> str:
     text = message.replace("'", "''")

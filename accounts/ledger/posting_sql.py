@@ -6,11 +6,11 @@ than the database spends running them, so :mod:`accounts.facade` sends them as p
 The text depends only on the database vendor and on how many rows are involved, so it is built
 once and cached; values always travel as parameters.
 
-On PostgreSQL the three writes are one statement: a ``WITH`` holding both INSERTs and the UPDATE,
-the legs taking the new transfer's key from the first INSERT's ``RETURNING``. That is two round
+Where the vendor allows it (PostgreSQL), the three writes are one statement: a ``WITH`` holding
+both INSERTs and the UPDATE, written in :mod:`accounts.ledger.sql.postgresql`. That is two round
 trips fewer while the accounts are locked, which is what limits postings drawing on one busy
-account. The ledger's triggers run after the whole statement and see all of it. MariaDB and
-SQLite cannot put an INSERT inside ``WITH``, so they get three statements through one cursor.
+account. MariaDB and SQLite cannot put an INSERT inside ``WITH``, so they get three statements
+through one cursor (each vendor's module says which with ``WRITES_IN_ONE_STATEMENT``).
 
 The statements still go through Django's connection (``connection.cursor()``): they join the
 caller's transaction and savepoints, Django's error wrapping and query logging see them, and
@@ -29,8 +29,9 @@ from typing import Any
 from django.db.models import Field
 from django.db.models.signals import post_save, pre_save
 
-from .ledger.balances import convert, converters
-from .models import Account, Transaction, Transfer
+from ..models import Account, Transaction, Transfer
+from .balances import convert, converters
+from .sql import mysql, postgresql, sqlite
 
 Converter = Callable[[Any, Any, Any], Any]
 
@@ -135,9 +136,8 @@ class PostingSql:
         )
         if self.returning:
             self.transfer_sql += f" RETURNING {qn(self.transfer_pk.column)}"
-        # PostgreSQL runs INSERTs and UPDATEs inside WITH, so a posting's three writes travel as
-        # one statement there: one round trip fewer twice over, while the accounts are locked.
-        self.one_statement = connection.vendor == "postgresql"
+        vendor = _VENDORS.get(connection.vendor)
+        self.one_statement = bool(vendor and vendor.WRITES_IN_ONE_STATEMENT)
         self.leg_casts = [f.db_type(connection) for f in self.leg_fields[1:]]
 
     # -- the lock ------------------------------------------------------------------------------
@@ -307,20 +307,15 @@ class PostingSql:
 
     @functools.lru_cache(maxsize=64)  # noqa: B019 - one instance per vendor, kept for good
     def posting_sql(self, legs: int, accounts: int) -> str:
-        """The three writes in one statement: WITH the transfer's INSERT, its legs' INSERT
-        (taking the new key from the first) and the balances' UPDATE."""
-        qn = self.qn
-        names = [f"v{i}" for i in range(1, len(self.leg_fields))]
-        row = "(" + ", ".join(f"CAST(%s AS {cast})" for cast in self.leg_casts) + ")"
-        leg_columns = ", ".join(qn(f.column) for f in self.leg_fields)
-        pk = qn(self.transfer_pk.column)
-        return (
-            f"WITH new_transfer AS ({self.transfer_sql}), "
-            f"new_legs AS (INSERT INTO {self.leg_table} ({leg_columns}) "
-            f"SELECT new_transfer.{pk}, {', '.join(names)} "
-            f"FROM new_transfer, (VALUES {', '.join([row] * legs)}) AS leg ({', '.join(names)})), "
-            f"moved AS ({self.balances_sql(accounts)}) "
-            f"SELECT {pk} FROM new_transfer"
+        """The three writes as one statement (PostgreSQL's ``posting_statement``)."""
+        return postgresql.posting_statement(
+            transfer_insert=self.transfer_sql,
+            transfer_key=self.qn(self.transfer_pk.column),
+            leg_table=self.leg_table,
+            leg_columns=[self.qn(f.column) for f in self.leg_fields],
+            leg_casts=self.leg_casts,
+            legs=legs,
+            balances_update=self.balances_sql(accounts),
         )
 
     @functools.lru_cache(maxsize=64)  # noqa: B019 - one instance per vendor, kept for good
@@ -341,6 +336,9 @@ class PostingSql:
             f"WHERE {pk} IN ({', '.join(['%s'] * count)})"
         )
 
+
+#: The vendors' SQL modules, by Django's vendor name.
+_VENDORS = {"postgresql": postgresql, "mysql": mysql, "sqlite": sqlite}
 
 _CACHE: dict[tuple[str, str], PostingSql] = {}
 

@@ -112,6 +112,91 @@ def test_the_cycle_finder_sees_a_cycle():
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None
 
 
+#: The layers of the package, bottom first, as docs/architecture.rst draws them. A module belongs
+#: to the layer of the longest name here that it equals or sits under.
+LAYERS: list[tuple[str, list[str]]] = [
+    (
+        "leaves",
+        [
+            "accounts",
+            "accounts.apps",
+            "accounts.codes",
+            "accounts.compat",
+            "accounts.conf",
+            "accounts.exceptions",
+            "accounts.fields",
+            "accounts.ledger",
+            "accounts.ledger.sql",
+            "accounts.money",
+            "accounts.progress",
+            "accounts.roles",
+            "accounts.rules",
+            "accounts.tree",
+            "accounts.vocabulary",
+        ],
+    ),
+    ("queries", ["accounts.ledger.balances", "accounts.managers"]),
+    ("models", ["accounts.models"]),
+    (
+        "engine",
+        [
+            "accounts.audit",
+            "accounts.checks",
+            "accounts.integrity",
+            "accounts.ledger.checks",
+            "accounts.ledger.posting",
+            "accounts.ledger.posting_sql",
+            "accounts.signals",
+        ],
+    ),
+    ("public API", ["accounts.facade", "accounts.reports"]),
+    (
+        "surfaces",
+        [
+            "accounts.admin",
+            "accounts.api",
+            "accounts.dashboard",
+            "accounts.management",
+            "accounts.templatetags",
+        ],
+    ),
+]
+
+
+def layer_of(module: str) -> int:
+    """The index in :data:`LAYERS` of ``module``'s layer (KeyError: in none)."""
+    best: tuple[int, int] | None = None
+    for index, (_, names) in enumerate(LAYERS):
+        for name in names:
+            if module == name or (name != "accounts" and module.startswith(name + ".")):
+                if best is None or len(name) > best[0]:
+                    best = (len(name), index)
+    if best is None:
+        raise KeyError(module)
+    return best[1]
+
+
+def test_every_module_belongs_to_a_layer():
+    assert {module: layer_of(module) for module in import_graph()}
+
+
+def test_every_module_level_import_points_to_its_own_layer_or_one_below():
+    upward = [
+        f"{module} ({LAYERS[layer_of(module)][0]}) imports {target} ({LAYERS[layer_of(target)][0]})"
+        for module, targets in import_graph().items()
+        for target in targets
+        if layer_of(target) > layer_of(module)
+    ]
+    assert upward == []
+
+
+def test_the_layer_check_sees_an_import_going_up():
+    assert layer_of("accounts.models.account") > layer_of("accounts.ledger.balances")
+    assert layer_of("accounts.ledger.posting_sql") > layer_of("accounts.ledger.sql.postgresql")
+    assert layer_of("accounts.facade.transfers") > layer_of("accounts.ledger.posting")
+    assert layer_of("accounts.dashboard.views") > layer_of("accounts.facade")
+
+
 def test_the_vocabulary_is_a_leaf_that_imports_nothing_of_the_app():
     assert import_graph()["accounts.vocabulary"] == set()
 

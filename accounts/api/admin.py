@@ -1,6 +1,6 @@
 """Admin for the API's own tables: the lookup throttle and the API keys.
 
-Registered by ``accounts/admin.py`` (the one module that registers models), with
+Registered by ``accounts/admin/access.py`` (the admin package registers every model), with
 ``admin.site.register(LookupThrottle, LookupThrottleAdmin)`` and
 ``admin.site.register(ApiKey, ApiKeyAdmin)``.
 

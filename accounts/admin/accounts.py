@@ -1,27 +1,5 @@
-"""The Django admin for the ledger: every model registered, history read-only.
-
-Django's admin autodiscovery imports this module; it is the only place that registers models,
-so a project that does not install ``django.contrib.admin`` registers nothing.
-
-* Transfers and their legs are append-only (the database refuses edits and deletes too), so
-  their admins only show them: no add, no change, no delete, the legs inline on each transfer.
-* Accounts can be created and their descriptive fields edited, but never their balance or
-  version, and their status only through the freeze / thaw / close actions, which go through
-  :mod:`accounts.facade` like every other change of state. A refusal (closing an account that
-  still holds money, thawing a closed one) is reported as a warning, never as a server error.
-* Kind, currency and parent are checked in the form against the rules the database enforces
-  (fixed once an account has legs; a parent never has legs of its own; a customer card stays a
-  liability with a credit limit), so a bad edit is a form error rather than a server error.
-* The audit trail (:class:`~accounts.models.AuditEntry`) is shown read-only, like the ledger.
-* A customer card's code is its bearer secret. Staff without ``accounts.view_card_code`` see it
-  masked in the account list and, read-only, on the card's page, and search finds a card by its
-  full code only (any part of a house account's code still finds it); the ledger's lists name
-  accounts by ``str(account)``, which masks cards' codes, as does the admin's history.
-
-The API's lookup throttle (:class:`~accounts.models.LookupThrottle`) is registered here too,
-with the admin class the API defines next to its rules (``accounts.api.admin``): read-only,
-with an action to lift a block.
-"""
+"""The admin of account types and accounts: forms checked as the database checks, and the
+freeze / thaw / close actions, which go through :mod:`accounts.facade`."""
 
 from __future__ import annotations
 
@@ -31,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
@@ -39,82 +17,12 @@ from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 from mptt.admin import MPTTModelAdmin
 
-from . import codes, exceptions, facade, money
-from .api.admin import ApiKeyAdmin, LookupThrottleAdmin
-from .models import (
-    Account,
-    AccountType,
-    ApiKey,
-    AuditEntry,
-    Kind,
-    LookupThrottle,
-    Transaction,
-    Transfer,
-)
+from .. import exceptions, facade, money
+from ..models import Account, AccountType, Kind
+from .common import CORE_CODE_PREFIX, CodeSearchMixin, _amount, masked_code, may_see_card_codes
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
-
-#: The core accounts (source, sales, expired, their siblings in other currencies and the
-#: trading accounts) have codes starting with this; the app finds them by code, so they stay.
-CORE_CODE_PREFIX = "CORE-"
-
-
-def may_see_card_codes(request: HttpRequest) -> bool:
-    return bool(request.user.has_perm("accounts.view_card_code"))
-
-
-def code_search(request: HttpRequest, text: str, *, prefix: str = "") -> Q:
-    """Accounts whose code matches ``text`` as ``request.user`` may search codes.
-
-    Everyone finds an account by its full code, typed as a customer would; part of a code
-    finds house accounts, and cards only for holders of ``accounts.view_card_code``: otherwise
-    searching "7", "7K", "7KQ"... would read a card's code a character at a time.
-    """
-    found = Q(**{f"{prefix}code": codes.normalise(text)}) | Q(**{f"{prefix}code__iexact": text})
-    part = Q(**{f"{prefix}code__icontains": text})
-    if not may_see_card_codes(request):
-        part &= Q(**{f"{prefix}is_card": False})
-    return found | part
-
-
-class CodeSearchMixin:
-    """Search codes through :func:`code_search`, the other ``search_fields`` as usual."""
-
-    #: The path from the listed model to the account whose code is searched, and the field of
-    #: ``search_fields`` it replaces.
-    code_paths: tuple[str, ...] = ("",)
-
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
-    ) -> tuple[QuerySet[Any], bool]:
-        searched, may_have_duplicates = super().get_search_results(  # type: ignore[misc]
-            request, queryset, search_term
-        )
-        text = search_term.strip()
-        if text:
-            found = Q()
-            for path in self.code_paths:
-                found |= code_search(request, text, prefix=path)
-            searched |= queryset.filter(found)
-        return searched, may_have_duplicates
-
-    def get_search_fields(self, request: HttpRequest) -> Any:
-        fields = super().get_search_fields(request)  # type: ignore[misc]
-        # Accounts' codes are searched by code_search() alone.
-        replaced = {f"{path}code" for path in self.code_paths}
-        return [f for f in fields if f not in replaced]
-
-
-@admin.display(description=_("code"))
-def masked_code(obj: Account) -> str:
-    """A card's code, masked; other accounts' codes as they are."""
-    return obj.display_code
-
-
-def _amount(amount: Any, currency: str) -> str:
-    """``12.50 GBP``: an amount with the places its currency uses, localised, and the currency."""
-    return "-" if amount is None else money.money_text(amount, currency)
 
 
 @admin.register(AccountType)
@@ -443,161 +351,3 @@ def _limit_display(fields: Any) -> list[Any]:
 def _mask_code(fields: Any) -> list[Any]:
     """``fields`` of a fieldset with the code replaced by its masked, read-only display."""
     return ["code_masked" if name == "code" else name for name in fields]
-
-
-# -- the ledger: view only -------------------------------------------------------------------
-
-
-class ReadOnlyMixin:
-    """Ledger rows are written only by the facade and never changed or deleted."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-#: Columns of a leg, shown read-only inline on its transfer.
-LEG_FIELDS = (
-    "leg_index",
-    "account",
-    "debit_display",
-    "credit_display",
-    "balance_after_display",
-    "account_version",
-    # When the leg takes effect; differs from the transfer's time when it was back-dated.
-    "created_at",
-)
-
-
-class LegInline(ReadOnlyMixin, admin.TabularInline):
-    model = Transaction
-    fields = LEG_FIELDS
-    readonly_fields = LEG_FIELDS
-    ordering = ["leg_index"]
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    @admin.display(description=_("debit"))
-    def debit_display(self, obj: Transaction) -> str:
-        return _amount(obj.debit, obj.currency) if obj.debit is not None else ""
-
-    @admin.display(description=_("credit"))
-    def credit_display(self, obj: Transaction) -> str:
-        return _amount(obj.credit, obj.currency) if obj.credit is not None else ""
-
-    @admin.display(description=_("balance after"))
-    def balance_after_display(self, obj: Transaction) -> str:
-        return _amount(obj.balance_after, obj.currency)
-
-
-@admin.register(Transfer)
-class TransferAdmin(CodeSearchMixin, ReadOnlyMixin, admin.ModelAdmin):
-    list_display = [
-        "reference",
-        "kind",
-        "created_at",
-        "source",
-        "destination",
-        "amount_display",
-        "leg_count",
-        "username",
-        "merchant_reference",
-        "parent",
-    ]
-    list_filter = ["kind", "currency", "created_at"]
-    list_select_related = ["source", "destination", "parent"]
-    search_fields = [
-        "reference",
-        "merchant_reference",
-        "username",
-        "description",
-        "source__code",
-        "destination__code",
-    ]
-    code_paths = ("source__", "destination__")
-    date_hierarchy = "created_at"
-    inlines = [LegInline]
-    fields = [
-        "reference",
-        "kind",
-        "amount_display",
-        "source",
-        "destination",
-        "parent",
-        "reverses",
-        "user",
-        "username",
-        "merchant_reference",
-        "description",
-        "created_at",
-    ]
-
-    @admin.display(description=_("amount"), ordering="amount")
-    def amount_display(self, obj: Transfer) -> str:
-        return _amount(obj.amount, obj.currency)
-
-
-@admin.register(Transaction)
-class TransactionAdmin(CodeSearchMixin, ReadOnlyMixin, admin.ModelAdmin):
-    list_display = [
-        "transfer",
-        "leg_index",
-        "account",
-        "debit_display",
-        "credit_display",
-        "balance_after_display",
-        "account_version",
-        "created_at",
-    ]
-    list_filter = ["currency", "account__kind", "created_at"]
-    list_select_related = ["transfer", "account"]
-    search_fields = ["transfer__reference", "account__code", "account__name"]
-    code_paths = ("account__",)
-    ordering = ["-created_at", "-pk"]
-    fields = [
-        "transfer",
-        "leg_index",
-        "account",
-        "debit_display",
-        "credit_display",
-        "balance_after_display",
-        "account_version",
-        "created_at",
-    ]
-
-    debit_display = LegInline.debit_display
-    credit_display = LegInline.credit_display
-    balance_after_display = LegInline.balance_after_display
-
-
-@admin.register(AuditEntry)
-class AuditEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    """The audit trail, to read: the facade writes it and the database refuses any change."""
-
-    list_display = ["created_at", "action", "account", "transfer", "username", "surface", "reason"]
-    list_filter = ["action", "surface"]
-    list_select_related = ["account", "transfer"]
-    search_fields = ["username", "reason"]
-    ordering = ["-created_at", "-pk"]
-    date_hierarchy = "created_at"
-    fields = [
-        "created_at",
-        "action",
-        "account",
-        "transfer",
-        "user",
-        "username",
-        "surface",
-        "reason",
-        "changes",
-    ]
-
-
-admin.site.register(LookupThrottle, LookupThrottleAdmin)
-admin.site.register(ApiKey, ApiKeyAdmin)

@@ -233,22 +233,6 @@ def test_models_reach_up_a_layer_only_through_their_one_gateway():
     assert importing == {"account._facade": ["facade"]}
 
 
-def test_the_models_import_nothing_above_them():
-    graph = import_graph()
-    above = {
-        "accounts.facade",
-        "accounts.ledger.posting_sql",
-        "accounts.integrity",
-        "accounts.reports",
-    }
-    below_models = {
-        name: sorted(targets & above)
-        for name, targets in graph.items()
-        if name == "accounts.models" or name.startswith("accounts.models.")
-    }
-    assert below_models and all(not found for found in below_models.values()), below_models
-
-
 def test_the_as_of_builder_imports_no_model():
     assert not {
         target for target in import_graph()["accounts.ledger.balances"] if "models" in target

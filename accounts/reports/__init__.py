@@ -6,6 +6,13 @@ and never adds amounts of different currencies together. Balances are in natural
 
 from __future__ import annotations
 
+from .account_statement import (
+    STATEMENT_PAGE_SIZE,
+    STATEMENT_PAGE_SIZE_MAX,
+    Statement,
+    StatementLine,
+    statement,
+)
 from .balances import Equation, TrialBalance, TrialBalanceRow, accounting_equation, trial_balance
 from .deferred import (
     DEFERRED_BUCKET_KEYS,
@@ -16,13 +23,6 @@ from .deferred import (
     deferred_income,
 )
 from .flows import ProfitAndLoss, profit_and_loss
-from .statements import (
-    STATEMENT_PAGE_SIZE,
-    STATEMENT_PAGE_SIZE_MAX,
-    Statement,
-    StatementLine,
-    statement,
-)
 from .verification import ROUNDING_TOLERANCE, Problem, Verification, verify
 
 __all__ = [
@@ -32,7 +32,7 @@ __all__ = [
     "trial_balance",
     "Equation",
     "accounting_equation",
-    # statements
+    # the account statement
     "STATEMENT_PAGE_SIZE",
     "STATEMENT_PAGE_SIZE_MAX",
     "StatementLine",

@@ -29,7 +29,8 @@ from .common import (
     may_see_card_codes,
     shown_code,
 )
-from .forms import AuditFilterForm, day_end, day_start
+from .filter_forms import AuditFilterForm
+from .form_fields import day_end, day_start
 
 #: Entries read from the database at a time for the CSV download.
 CSV_BATCH_SIZE = 500

@@ -37,7 +37,7 @@ from accounts.exceptions import AccountException
 from accounts.models import Account
 from accounts.money import DECIMAL_PLACES, quantum
 
-from .forms import replace_garbled
+from .form_fields import replace_garbled
 
 logger = logging.getLogger("accounts.dashboard")
 

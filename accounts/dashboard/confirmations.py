@@ -28,6 +28,7 @@ from accounts.models import Account, Status, Surface, Transfer, TransferKind
 from accounts.money import format_amount
 from accounts.money import money_text as _money
 
+from .action_forms import ReasonForm, RefundConfirmForm, ReverseConfirmForm
 from .common import (
     FacadeActionMixin,
     StaffPermissionRequiredMixin,
@@ -35,7 +36,6 @@ from .common import (
     record_action,
     shown_code,
 )
-from .forms import ReasonForm, RefundConfirmForm, ReverseConfirmForm
 from .views import _get_transfer
 
 #: The descriptions of a reversal and a refund when staff type none: data in the ledger, not

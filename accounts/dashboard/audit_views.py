@@ -3,7 +3,7 @@
 Both need the model permission ``accounts.view_auditentry`` (the supervisor role holds it).
 Accounts are named as everywhere in the dashboard: a card's code in full only for staff holding
 ``accounts.view_card_code``, and the account filter finds cards by part of their code only for
-them too (see :class:`~accounts.dashboard.views.AccountListView`).
+them too (see :class:`~accounts.dashboard.account_views.AccountListView`).
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ from .common import (
     record_action,
     shown_code,
 )
-from .views import _get_transfer
+from .transfer_views import _get_transfer
 
 #: The descriptions of a reversal and a refund when staff type none: data in the ledger, not
 #: messages, so stored in English whatever the language of the moment, as the facade's own

@@ -2,7 +2,8 @@
 
 The forms live in :mod:`~accounts.dashboard.form_fields`,
 :mod:`~accounts.dashboard.filter_forms`, :mod:`~accounts.dashboard.account_forms` and
-:mod:`~accounts.dashboard.action_forms`; import them from there.
+:mod:`~accounts.dashboard.action_forms`; import them from there. Setting a constant here
+changes nothing: set it where it is used.
 """
 
 from __future__ import annotations

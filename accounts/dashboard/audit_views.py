@@ -3,7 +3,7 @@
 Both need the model permission ``accounts.view_auditentry`` (the supervisor role holds it).
 Accounts are named as everywhere in the dashboard: a card's code in full only for staff holding
 ``accounts.view_card_code``, and the account filter finds cards by part of their code only for
-them too (see :class:`~accounts.dashboard.views.AccountListView`).
+them too (see :class:`~accounts.dashboard.account_views.AccountListView`).
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from .common import (
     may_see_card_codes,
     shown_code,
 )
-from .forms import AuditFilterForm, day_end, day_start
+from .filter_forms import AuditFilterForm
+from .form_fields import day_end, day_start
 
 #: Entries read from the database at a time for the CSV download.
 CSV_BATCH_SIZE = 500

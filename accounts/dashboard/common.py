@@ -18,8 +18,9 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import PermissionRequiredMixin
-from django.db.models import Model
+from django.db.models import Model, Q
 from django.forms import Form
 from django.http import (
     HttpRequest,
@@ -37,12 +38,22 @@ from accounts.exceptions import AccountException
 from accounts.models import Account
 from accounts.money import DECIMAL_PLACES, quantum
 
-from .forms import replace_garbled
+from .form_fields import replace_garbled
 
 logger = logging.getLogger("accounts.dashboard")
 
 #: Rows per page of the account and transfer lists and of the account tree.
 PAGE_SIZE = 50
+
+
+def _user_lookups(prefix: str, text: str) -> Q:
+    """Match the user behind ``prefix`` by username or e-mail address, whatever the user model."""
+    model = get_user_model()
+    query = Q(**{f"{prefix}__{model.USERNAME_FIELD}__icontains": text})
+    email = model.get_email_field_name()
+    if any(f.name == email for f in model._meta.get_fields()):
+        query |= Q(**{f"{prefix}__{email}__icontains": text})
+    return query
 
 
 class FacadeActionMixin:

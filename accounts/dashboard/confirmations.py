@@ -28,6 +28,7 @@ from accounts.models import Account, Status, Surface, Transfer, TransferKind
 from accounts.money import format_amount
 from accounts.money import money_text as _money
 
+from .action_forms import ReasonForm, RefundConfirmForm, ReverseConfirmForm
 from .common import (
     FacadeActionMixin,
     StaffPermissionRequiredMixin,
@@ -35,8 +36,7 @@ from .common import (
     record_action,
     shown_code,
 )
-from .forms import ReasonForm, RefundConfirmForm, ReverseConfirmForm
-from .views import _get_transfer
+from .transfer_views import _get_transfer
 
 #: The descriptions of a reversal and a refund when staff type none: data in the ledger, not
 #: messages, so stored in English whatever the language of the moment, as the facade's own

@@ -22,7 +22,7 @@ from django.views.generic import DetailView
 from accounts.models import Account, Transfer
 
 from .common import StaffPermissionRequiredMixin
-from .views import _get_transfer
+from .transfer_views import _get_transfer
 
 logger = logging.getLogger("accounts.dashboard")
 

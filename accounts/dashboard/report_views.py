@@ -40,7 +40,7 @@ from .common import (
     may_see_card_codes,
     shown_code,
 )
-from .forms import AsOfForm, PeriodForm, TreeFilterForm
+from .filter_forms import AsOfForm, PeriodForm, TreeFilterForm
 
 # The CSV downloads' header rows are column identifiers for the programs that read the files:
 # English codes whatever the language of the page, never translated. So are the values that

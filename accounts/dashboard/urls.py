@@ -3,7 +3,15 @@
 from django.urls import URLPattern, path, register_converter
 from django.urls.converters import IntConverter
 
-from . import audit_views, confirmations, print_views, report_views, views
+from . import (
+    account_action_views,
+    account_views,
+    audit_views,
+    confirmations,
+    print_views,
+    report_views,
+    transfer_views,
+)
 
 app_name = "accounts_dashboard"
 
@@ -21,23 +29,33 @@ class PrimaryKeyConverter(IntConverter):
 register_converter(PrimaryKeyConverter, "account_pk")
 
 urlpatterns: list[URLPattern] = [
-    path("", views.IndexView.as_view(), name="index"),
+    path("", account_views.IndexView.as_view(), name="index"),
     # accounts
-    path("accounts/", views.AccountListView.as_view(), name="account_list"),
-    path("accounts/new/", views.AccountCreateView.as_view(), name="account_create"),
-    path("accounts/<account_pk:pk>/", views.AccountDetailView.as_view(), name="account_detail"),
+    path("accounts/", account_views.AccountListView.as_view(), name="account_list"),
+    path("accounts/new/", account_action_views.AccountCreateView.as_view(), name="account_create"),
+    path(
+        "accounts/<account_pk:pk>/",
+        account_views.AccountDetailView.as_view(),
+        name="account_detail",
+    ),
     path(
         "accounts/<account_pk:pk>/statement.csv",
-        views.AccountStatementCsvView.as_view(),
+        account_views.AccountStatementCsvView.as_view(),
         name="account_statement_csv",
     ),
-    path("accounts/<account_pk:pk>/edit/", views.AccountEditView.as_view(), name="account_edit"),
     path(
-        "accounts/<account_pk:pk>/top-up/", views.AccountTopUpView.as_view(), name="account_top_up"
+        "accounts/<account_pk:pk>/edit/",
+        account_action_views.AccountEditView.as_view(),
+        name="account_edit",
+    ),
+    path(
+        "accounts/<account_pk:pk>/top-up/",
+        account_action_views.AccountTopUpView.as_view(),
+        name="account_top_up",
     ),
     path(
         "accounts/<account_pk:pk>/withdraw/",
-        views.AccountWithdrawView.as_view(),
+        account_action_views.AccountWithdrawView.as_view(),
         name="account_withdraw",
     ),
     path(
@@ -61,10 +79,10 @@ urlpatterns: list[URLPattern] = [
         name="account_print",
     ),
     # transfers
-    path("transfers/", views.TransferListView.as_view(), name="transfer_list"),
+    path("transfers/", transfer_views.TransferListView.as_view(), name="transfer_list"),
     path(
         "transfers/<str:reference>/",
-        views.TransferDetailView.as_view(),
+        transfer_views.TransferDetailView.as_view(),
         name="transfer_detail",
     ),
     path(

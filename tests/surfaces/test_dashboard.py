@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import facade
-from accounts.dashboard import charts, views
+from accounts.dashboard import account_views, charts
 from accounts.dashboard.common import DASHBOARD_PERMISSIONS, PAGE_SIZE
 from accounts.models import (
     Account,
@@ -382,7 +382,7 @@ def test_the_account_page_lists_the_statement_with_a_running_balance(staff_clien
 
 
 def test_the_statement_on_the_account_page_is_paginated(staff_client, card, monkeypatch):
-    monkeypatch.setattr(views, "STATEMENT_PAGE_SIZE", 2)
+    monkeypatch.setattr(account_views, "STATEMENT_PAGE_SIZE", 2)
     sales = Account.objects.sales()
     for _ in range(3):
         facade.transfer(card, sales, Decimal("1.00"))

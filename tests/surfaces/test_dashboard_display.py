@@ -411,9 +411,9 @@ def test_the_admin_shows_credit_limits_in_the_currencys_places(client, admin_cli
 def test_past_the_house_order_limit_the_list_still_keeps_children_under_their_parent(
     staff_client, mixed_accounts, monkeypatch
 ):
-    from accounts.dashboard import views
+    from accounts.dashboard import account_views
 
-    monkeypatch.setattr(views, "HOUSE_ORDER_MAX", 1)
+    monkeypatch.setattr(account_views, "HOUSE_ORDER_MAX", 1)
     shown = [a.code for a in staff_client.get(url("account_list")).context["accounts"]]
     bank = shown.index("ZZ-BANK")
     assert set(shown[bank + 1 : bank + 3]) == {"ZZ-BANK-CUR", "ZZ-BANK-SAV"}

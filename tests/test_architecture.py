@@ -306,3 +306,17 @@ def test_no_function_of_the_package_is_longer_than_its_limit():
         and (length := node.end_lineno - node.lineno + 1) > FUNCTION_LINES_MAX
     ]
     assert long == []
+
+
+#: The longest a module of the package may be, as STYLE.md asks ("about 500 lines").
+MODULE_LINES_MAX = 500
+
+
+def test_no_module_of_the_package_is_longer_than_its_limit():
+    long = [
+        f"{path.relative_to(PACKAGE)} ({length} lines)"
+        for path in PACKAGE.rglob("*.py")
+        if "migrations" not in path.relative_to(PACKAGE).parts
+        and (length := len(path.read_text(encoding="utf-8").splitlines())) > MODULE_LINES_MAX
+    ]
+    assert long == []

@@ -1,10 +1,10 @@
 """The facade's hand-written posting statements behave as the ORM's save() would.
 
-:mod:`accounts.statements` sends a posting's statements as plain SQL. These tests pin what a
+:mod:`accounts.ledger.posting_sql` sends a posting's statements as plain SQL. These tests pin what a
 user of the ORM would otherwise get for free: the returned transfer is a saved instance, the
 model signals for it are sent, the locked copies carry converted Python values, and every column
-round-trips through the database. The as-of balance read, plain SQL too, must answer what the
-ORM's annotation of the same question answers.
+round-trips through the database. The single account's as-of read, the ORM's expression compiled
+once, must answer what the ORM's annotation of the same question answers.
 """
 
 from __future__ import annotations

@@ -263,7 +263,7 @@ def ensure_installed(using: str) -> bool:
     """Install the triggers on ``using`` if migration 0002 ran but they are not all there.
 
     Also when there are more than expected: a database migrated by an older release may hold
-    triggers of an earlier shape, which :func:`install` replaces. Returns whether anything was
+    triggers of an earlier shape, which the latest frozen SQL replaces. Returns whether anything was
     installed.
     """
     from django.db.migrations.recorder import MigrationRecorder

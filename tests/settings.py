@@ -73,6 +73,24 @@ if os.environ.get("ACCOUNTS_TEST_PG_PREPARED") and DATABASES["default"]["ENGINE"
         server_side_binding=True, prepare_threshold=5
     )
 
+# ACCOUNTS_TEST_PG_ISOLATION=serializable (or repeatable_read): every transaction at that level,
+# where PostgreSQL aborts colliding transactions with SQLSTATE 40001 and the facade retries them.
+_isolation = os.environ.get("ACCOUNTS_TEST_PG_ISOLATION")
+if _isolation and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    from psycopg import IsolationLevel
+
+    DATABASES["default"].setdefault("OPTIONS", {})["isolation_level"] = IsolationLevel[
+        _isolation.upper()
+    ]
+# ACCOUNTS_TEST_PGBOUNCER=1: DATABASE_URL points at PgBouncer in transaction-pooling mode, where
+# consecutive transactions of one connection may run on different server connections. Named
+# server-side cursors and prepared statements live on one server connection, so neither is used.
+if os.environ.get("ACCOUNTS_TEST_PGBOUNCER") and DATABASES["default"]["ENGINE"].endswith(
+    "postgresql"
+):
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 USE_TZ = True

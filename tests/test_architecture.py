@@ -146,6 +146,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "accounts.ledger.checks",
             "accounts.ledger.posting",
             "accounts.ledger.posting_sql",
+            "accounts.ledger.retries",
             "accounts.signals",
         ],
     ),

@@ -27,12 +27,13 @@ import math
 from collections.abc import Callable
 from typing import TypeVar
 
-from django.db import connections, router, transaction
+from django.db import connections, router
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
+from ..ledger import retries
 from ..models import LookupThrottle
 
 #: Failed lookups within one window that start a cooling-off period.
@@ -147,14 +148,18 @@ def lookup(client: str, find: Callable[[], T | None]) -> T | None:
     # asking for the exclusive one.
     using = router.db_for_write(LookupThrottle)
     LookupThrottle.objects.using(using).get_or_create(client=client)
-    with transaction.atomic(using=using):
+
+    def run() -> T | None:
         row = _lock(client, using)
         now = timezone.now()
         _check(row, now)
         found = find()
         if found is None:
             _count_failure(row, now)
-    return found
+        return found
+
+    # Retried whole when the database aborts it (a serialisation failure, a deadlock).
+    return retries.in_transaction(using, run)
 
 
 def lift(rows: QuerySet[LookupThrottle]) -> int:

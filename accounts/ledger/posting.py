@@ -6,8 +6,9 @@
 2. The facade checks them (:mod:`accounts.ledger.checks`), then :func:`write` inserts the
    transfer and its legs, each with its account's balance after it and new version, and moves
    the balances: one statement on PostgreSQL, three elsewhere.
-3. :func:`in_transaction` runs the whole posting in the caller's transaction, or in one of its
-   own that a serialisation failure retries; :func:`sync` brings the caller's objects up to date.
+3. :func:`in_transaction` (:mod:`accounts.ledger.retries`) runs the whole posting in the caller's
+   transaction, or in one of its own that an abort by the database retries; :func:`sync` brings
+   the caller's objects up to date.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import DatabaseError, OperationalError, connections, router, transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -27,11 +28,10 @@ from ..models import Account, Transfer, normal_sign
 from . import checks, posting_sql
 from .posting_sql import LockedAccounts
 
-#: Attempts at a posting whose transaction the database aborted to stay serialisable
-#: (SQLSTATE 40001/40P01, MySQL deadlock 1213), as CockroachDB requires of its clients.
-RETRY_ATTEMPTS_MAX = 3
-RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
-RETRYABLE_MYSQL_ERRNOS = frozenset({1213})
+# The retry of a transaction the database aborted lives in its own module; kept here by name.
+from .retries import RETRY_ATTEMPTS_MAX as RETRY_ATTEMPTS_MAX
+from .retries import in_transaction as in_transaction
+from .retries import is_retryable as is_retryable
 
 
 @dataclass
@@ -180,34 +180,6 @@ def cached_accounts(original: Transfer) -> list[Account]:
             if isinstance(account, Account):
                 found.append(account)
     return found
-
-
-def is_retryable(error: DatabaseError) -> bool:
-    cause = error.__cause__
-    sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
-    if sqlstate in RETRYABLE_SQLSTATES:
-        return True
-    args: tuple[Any, ...] = tuple(getattr(cause, "args", ()))
-    return bool(args) and args[0] in RETRYABLE_MYSQL_ERRNOS
-
-
-def in_transaction(using: str, func: Any) -> Any:
-    """Run ``func`` in the caller's transaction if there is one, else in a new one.
-
-    In a transaction of our own, a serialisation failure or deadlock reported by the database
-    retries the whole posting: nothing has been committed and ``func`` has no other side
-    effects. Inside the caller's transaction the error is theirs to handle.
-    """
-    if connections[using].in_atomic_block:
-        return func()
-    for attempt in range(1, RETRY_ATTEMPTS_MAX + 1):
-        try:
-            with transaction.atomic(using=using):
-                return func()
-        except OperationalError as error:
-            if attempt == RETRY_ATTEMPTS_MAX or not is_retryable(error):
-                raise
-    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
 
 def db_for(*objs: Any) -> str:

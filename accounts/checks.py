@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import checks
@@ -17,7 +19,9 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
         *_check_core_names(),
         *_check_initial_value_bounds(),
         *_check_default_currency(),
+        *_check_idempotency_key_retention(),
         *_check_old_names(),
+        *_check_outbox(),
     ]
 
 
@@ -88,6 +92,22 @@ def _check_default_currency() -> list[checks.CheckMessage]:
     ]
 
 
+def _check_idempotency_key_retention() -> list[checks.CheckMessage]:
+    value = conf.get("ACCOUNTS_IDEMPOTENCY_KEY_RETENTION")
+    if isinstance(value, datetime.timedelta) and value > datetime.timedelta(0):
+        return []
+    return [
+        checks.Error(
+            gettext(
+                "ACCOUNTS_IDEMPOTENCY_KEY_RETENTION must be a positive timedelta, not %(value)s."
+            )
+            % {"value": repr(value)},
+            hint=gettext("Write it as datetime.timedelta(days=30)."),
+            id="accounts.E007",
+        )
+    ]
+
+
 def _check_old_names() -> list[checks.CheckMessage]:
     errors: list[checks.CheckMessage] = []
     for alias, name in conf.ALIASES.items():
@@ -103,6 +123,55 @@ def _check_old_names() -> list[checks.CheckMessage]:
                         id="accounts.W001",
                     )
                 )
+    return errors
+
+
+#: Schemes the outbox's webhook URL may use: urllib would also open ``file:`` and ``ftp:`` URLs.
+WEBHOOK_SCHEMES = frozenset({"http", "https"})
+
+
+def is_webhook_url(url: object) -> bool:
+    """Whether ``url`` is an absolute http or https URL."""
+    if not isinstance(url, str):
+        return False
+    parts = urlsplit(url)
+    return parts.scheme in WEBHOOK_SCHEMES and bool(parts.netloc)
+
+
+def _is_positive_number(value: Any, *, whole: bool) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        return False
+    return value > 0 and (isinstance(value, int) or not whole)
+
+
+def _check_outbox() -> list[checks.CheckMessage]:
+    """The outbox's settings, checked whether or not ``accounts.outbox`` is installed."""
+    errors: list[checks.CheckMessage] = []
+    url = conf.get("ACCOUNTS_OUTBOX_WEBHOOK_URL")
+    if url is not None and not is_webhook_url(url):
+        errors.append(
+            checks.Error(
+                gettext("ACCOUNTS_OUTBOX_WEBHOOK_URL must be an http or https URL, not %(value)s.")
+                % {"value": repr(url)},
+                id="accounts.E005",
+            )
+        )
+    numbers = [
+        ("ACCOUNTS_OUTBOX_MAX_ATTEMPTS", True),
+        ("ACCOUNTS_OUTBOX_BACKOFF_SECONDS", False),
+        ("ACCOUNTS_OUTBOX_BACKOFF_MAX_SECONDS", False),
+        ("ACCOUNTS_OUTBOX_TIMEOUT_SECONDS", False),
+    ]
+    for name, whole in numbers:
+        value = conf.get(name)
+        if not _is_positive_number(value, whole=whole):
+            errors.append(
+                checks.Error(
+                    gettext("%(setting)s must be a positive number, not %(value)s.")
+                    % {"setting": name, "value": repr(value)},
+                    id="accounts.E006",
+                )
+            )
     return errors
 
 

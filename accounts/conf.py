@@ -8,6 +8,7 @@ schema.
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -24,6 +25,18 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
         "Largest amount that may be loaded; also caps the balance a top-up may reach.",
     ),
     "ACCOUNTS_DEFAULT_CURRENCY": ("GBP", "ISO 4217 code given to new accounts."),
+    # The optional outbox (``accounts.outbox``) and its ``deliver_outbox`` command.
+    "ACCOUNTS_OUTBOX_WEBHOOK_URL": (None, "URL deliver_outbox POSTs each event to (http/https)."),
+    "ACCOUNTS_OUTBOX_SECRET": (None, "Key of the HMAC-SHA256 signature of each delivery."),
+    "ACCOUNTS_OUTBOX_MAX_ATTEMPTS": (10, "Deliveries tried per message before giving up on it."),
+    "ACCOUNTS_OUTBOX_BACKOFF_SECONDS": (60, "Wait after a first failure; doubled per failure."),
+    "ACCOUNTS_OUTBOX_BACKOFF_MAX_SECONDS": (6 * 3600, "Longest wait between two attempts."),
+    "ACCOUNTS_OUTBOX_TIMEOUT_SECONDS": (10, "Seconds one delivery may take before it fails."),
+    "ACCOUNTS_IDEMPOTENCY_KEY_RETENTION": (
+        datetime.timedelta(days=30),
+        "How long an idempotency key is kept (a timedelta); purge_idempotency_keys deletes "
+        "older ones, after which a retry with that key is a new call.",
+    ),
 }
 
 #: Older names from the predecessor, read when the newer name is not set.
@@ -72,3 +85,39 @@ def max_initial_value() -> Decimal | None:
 def default_currency() -> str:
     """Default for ``Account.currency``; a callable so migrations never bake a setting in."""
     return str(get("ACCOUNTS_DEFAULT_CURRENCY"))
+
+
+def outbox_webhook_url() -> str | None:
+    value = get("ACCOUNTS_OUTBOX_WEBHOOK_URL")
+    return str(value) if value else None
+
+
+def outbox_secret() -> bytes | None:
+    value = get("ACCOUNTS_OUTBOX_SECRET")
+    if not value:
+        return None
+    return value if isinstance(value, bytes) else str(value).encode()
+
+
+def outbox_max_attempts() -> int:
+    return int(get("ACCOUNTS_OUTBOX_MAX_ATTEMPTS"))
+
+
+def outbox_backoff_seconds() -> float:
+    return float(get("ACCOUNTS_OUTBOX_BACKOFF_SECONDS"))
+
+
+def outbox_backoff_max_seconds() -> float:
+    return float(get("ACCOUNTS_OUTBOX_BACKOFF_MAX_SECONDS"))
+
+
+def outbox_timeout_seconds() -> float:
+    return float(get("ACCOUNTS_OUTBOX_TIMEOUT_SECONDS"))
+
+
+def idempotency_key_retention() -> datetime.timedelta:
+    """How long idempotency keys are kept; the system check accounts.E005 vouches for it."""
+    value = get("ACCOUNTS_IDEMPOTENCY_KEY_RETENTION")
+    if not isinstance(value, datetime.timedelta):
+        raise TypeError(f"ACCOUNTS_IDEMPOTENCY_KEY_RETENTION must be a timedelta, not {value!r}")
+    return value

@@ -322,6 +322,34 @@ class LedgerImmutable(AccountException, IntegrityError):
     )
 
 
+# -- idempotency -------------------------------------------------------------------------------
+
+
+class InvalidIdempotencyKey(AccountException):
+    """An idempotency key is 1 to 255 characters, no control characters, no outer spaces."""
+
+    code = "invalid_idempotency_key"
+    default_message = _(
+        "An idempotency key is 1 to 255 characters, no control characters, no outer spaces."
+    )
+
+
+class IdempotencyConflict(AccountException):
+    """An idempotency key replays only the call it was first used with, with its arguments."""
+
+    code = "idempotency_conflict"
+    default_message = _(
+        "An idempotency key replays only the call it was first used with, with its arguments."
+    )
+
+    def __init__(
+        self, message: str | None = None, *, fields: tuple[str, ...] = (), **context: object
+    ) -> None:
+        #: The names of the arguments that differ from the first call's, sorted.
+        self.fields = tuple(fields)
+        super().__init__(message, fields=self.fields, **context)
+
+
 ALL: tuple[type[AccountException], ...] = tuple(
     obj
     for obj in list(globals().values())

@@ -45,8 +45,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--profile",
         action="store_true",
-        help="also run the sequential facade transfers under cProfile and save "
-        "the profile under .tmp/",
+        help="also run the sequential facade transfers (and the one-call batch) under cProfile "
+        "and save the profiles under .tmp/",
     )
     parser.add_argument(
         "--history-through-facade",
@@ -146,6 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile and "sequential" in results:
         print()
         print(results["sequential"]["facade"]["profile"]["top"])
+    if args.profile and "batch" in results:
+        print()
+        print(results["batch"]["one_call"]["profile"]["top"])
     if not args.no_json:
         path = report.write_json(run)
         print(

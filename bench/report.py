@@ -17,6 +17,8 @@ SEQUENTIAL_RATIO_MIN = 0.5
 HOT_RATIO_MIN = 0.7
 #: Most a read may slow down, median to median, between the short and the long history.
 FLAT_READ_RATIO_MAX = 1.25
+#: A batch of transfers through ``transfer_many`` against the same transfers one by one.
+BATCH_SPEEDUP_MIN = 10.0
 
 
 @dataclass
@@ -59,6 +61,16 @@ def targets(results: dict[str, Any]) -> list[Target]:
                 ratio,
                 f">= {HOT_RATIO_MIN:.2f}",
                 ratio >= HOT_RATIO_MIN,
+            )
+        )
+    batch = results.get("batch")
+    if batch:
+        found.append(
+            Target(
+                "transfer_many / one by one",
+                batch["speedup_one_call"],
+                f">= {BATCH_SPEEDUP_MIN:.2f}",
+                batch["speedup_one_call"] >= BATCH_SPEEDUP_MIN,
             )
         )
     reads = results.get("reads")
@@ -154,6 +166,9 @@ def table(run: dict[str, Any]) -> str:
                 "",
             )
         )
+    batch = results.get("batch")
+    if batch:
+        lines.extend(_batch_rows(batch, row))
     reads = results.get("reads")
     if reads:
         lat = reads["latency_us"]
@@ -200,6 +215,28 @@ def table(run: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _batch_rows(batch: dict[str, Any], row: str) -> list[str]:
+    """Transfers per second one by one and through ``transfer_many``, and the speed-ups."""
+    lines = []
+    for key, label in (
+        ("one_by_one", "transfer one by one"),
+        ("one_call", "transfer_many, one call"),
+        ("chunks", "transfer_many, calls of 2,000"),
+    ):
+        part = batch[key]
+        lines.append(row.format(f"Batch: {label}, /s", _n(part["per_second"]), "", ""))
+        lines.append(
+            row.format(
+                "  client CPU ms per transfer", _n(part["client_cpu_ms_per_transfer"], 3), "", ""
+            )
+        )
+    lines.append(row.format("  speed-up, one call", f"{batch['speedup_one_call']:.1f}x", "", ""))
+    lines.append(
+        row.format("  speed-up, calls of 2,000", f"{batch['speedup_chunks']:.1f}x", "", "")
+    )
+    return lines
+
+
 def _facade_parts(results: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     parts = []
     if "sequential" in results:
@@ -209,6 +246,9 @@ def _facade_parts(results: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
             parts.append((f"concurrent {mode}", results["concurrent"][mode]["facade"]))
     if "reads" in results:
         parts.append(("reads", results["reads"]))
+    if "batch" in results:
+        for key in ("one_by_one", "one_call", "chunks"):
+            parts.append((f"batch {key}", results["batch"][key]))
     return parts
 
 

@@ -6,6 +6,9 @@
 ``concurrent``
     several worker processes over the same accounts: once with random pairs, once with every
     transfer drawing on one hot account.
+``batch``
+    10,000 transfers across 1,000 accounts one by one and through ``transfer_many``
+    (:mod:`bench.batch`).
 ``reads``
     the latency of reading an account's balance, now and as of a moment in the middle of its
     history, on an account with many legs and on one with few.
@@ -31,10 +34,10 @@ from typing import Any
 
 from django.db import connection
 
-from . import counting, database, ledger, workers
+from . import batch, counting, database, ledger, workers
 from .raw import Baseline
 
-SCENARIOS = ("sequential", "concurrent", "reads")
+SCENARIOS = ("sequential", "concurrent", "reads", "batch")
 
 #: Transfers made before each timed run, to open connections and warm caches.
 WARM_UP_TRANSFERS = 20
@@ -52,10 +55,11 @@ class Sizes:
     long_legs: int = 100_000
     short_legs: int = 100
     reads: int = 1000
+    batch: int = 10_000
 
 
 FULL = Sizes()
-QUICK = Sizes(sequential=300, per_worker=150, counted=20, long_legs=10_000, reads=200)
+QUICK = Sizes(sequential=300, per_worker=150, counted=20, long_legs=10_000, reads=200, batch=2000)
 
 
 @dataclass
@@ -437,4 +441,5 @@ RUNNERS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "sequential": sequential,
     "concurrent": concurrent,
     "reads": reads,
+    "batch": batch.batch,
 }

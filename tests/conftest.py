@@ -20,7 +20,12 @@ from .factories import AccountFactory, SourceAccountFactory, StaffFactory, UserF
 # tests run on PostgreSQL and MariaDB instead (set DATABASE_URL), which is where many writers
 # meet. Leaving the module out keeps the SQLite run honest: nothing is reported as skipped.
 collect_ignore = (
-    ["engine/test_concurrency.py", "surfaces/test_api_concurrency.py"]
+    [
+        "engine/test_concurrency.py",
+        "engine/test_batches_concurrency.py",
+        "surfaces/test_api_concurrency.py",
+        "outbox/test_outbox_concurrency.py",
+    ]
     if connection.vendor == "sqlite"
     else []
 )
@@ -88,11 +93,12 @@ def funded(db, source):
 
 def ledger_snapshot():
     """Everything a refused call must leave unchanged."""
-    from accounts.models import Transaction, Transfer
+    from accounts.models import IdempotencyKey, Transaction, Transfer
 
     return (
         Transfer.objects.count(),
         Transaction.objects.count(),
+        IdempotencyKey.objects.count(),
         sorted(Account.objects.values_list("pk", "balance", "version", "status")),
     )
 

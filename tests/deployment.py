@@ -93,7 +93,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts import facade
-from accounts.models import Account, Kind, Status, Transfer
+from accounts.models import Account, IdempotencyKey, Kind, Status, Transfer
 
 customer = get_user_model().objects.create_user("deploy-customer")
 float_ = Account.objects.create(name="Till float", kind=Kind.ASSET, credit_limit=None)
@@ -111,6 +111,13 @@ facade.transfer(float_, lapsing, Decimal("5.00"))
 Account.objects.filter(pk=lapsing.pk).update(end_date=timezone.now() - timedelta(seconds=1))
 call_command("close_expired_accounts", "--no-progress", verbosity=0)
 
+# A retried payment with an idempotency key pays once; old keys are purged.
+gift = Account.objects.create(name="Gift", kind=Kind.LIABILITY, credit_limit=Decimal("0.00"))
+keyed = facade.transfer(float_, gift, Decimal("3.00"), idempotency_key="deploy-order-1")
+replayed = facade.transfer(float_, gift, Decimal("3.00"), idempotency_key="deploy-order-1")
+IdempotencyKey.objects.update(created_at=timezone.now() - timedelta(days=31))
+call_command("purge_idempotency_keys", "--no-progress", verbosity=0)
+
 # Users stay deletable: their transfers keep a snapshot of the name and lose the link.
 customer.delete()
 
@@ -126,6 +133,9 @@ print(json.dumps({
     "spend_user": spent.user_id,
     "spend_username": spent.username,
     "closed": Status.CLOSED,
+    "replayed": replayed.pk == keyed.pk,
+    "gift_transfers": Transfer.objects.filter(destination=gift).count(),
+    "keys_left": IdempotencyKey.objects.count(),
 }))
 """
 

@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "mptt",
     "accounts",
+    "accounts.outbox",
 ]
 
 MIDDLEWARE = [

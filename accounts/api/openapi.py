@@ -40,8 +40,9 @@ def error_responses(docs: dict[int, ErrorDoc]) -> dict[str, Any]:
 
 BAD_REQUEST = ErrorDoc(
     "Malformed input: invalid JSON, a key given twice, a missing, unknown or ill-typed field, "
-    "or a bad amount (codes such as `invalid_json`, `duplicate_key`, `missing_field`, "
-    "`invalid_field`, `amount_must_be_decimal`, `amount_too_precise`)."
+    "a bad amount or `Idempotency-Key` (codes such as `invalid_json`, `duplicate_key`, "
+    "`missing_field`, `invalid_field`, `amount_must_be_decimal`, `amount_too_precise`, "
+    "`invalid_idempotency_key`)."
 )
 UNAUTHENTICATED = ErrorDoc(
     "No credentials, or wrong ones (`not_authenticated`, `invalid_credentials`).",
@@ -59,8 +60,9 @@ NOT_FOUND = ErrorDoc(
 )
 CONFLICT = ErrorDoc(
     "The ledger refuses in its current state: insufficient funds, inactive card, already "
-    "reversed, refund above what remains (`insufficient_funds`, `account_expired`, "
-    "`transfer_already_reversed`, `refund_exceeds_remaining`, ...)."
+    "reversed, refund above what remains, or an `Idempotency-Key` already used for another "
+    "request (`insufficient_funds`, `account_expired`, `transfer_already_reversed`, "
+    "`refund_exceeds_remaining`, `idempotency_conflict`, ...)."
 )
 TOO_LARGE = ErrorDoc("The request body is too large (`body_too_large`).")
 UNSUPPORTED = ErrorDoc("The body is not `application/json` (`unsupported_media_type`).")

@@ -28,6 +28,9 @@ STATUSES: dict[type[exceptions.AccountException], int] = {
     exceptions.CannotReverseReversal: 409,
     exceptions.RefundExceedsRemaining: 409,
     exceptions.LedgerImmutable: 409,
+    exceptions.InvalidIdempotencyKey: 400,
+    # The key is taken by another request: a client error, like a refund above what remains.
+    exceptions.IdempotencyConflict: 409,
 }
 
 

@@ -35,7 +35,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse as url_reverse
 from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
-from ninja import Path
+from ninja import Header, Path
 
 from .. import __version__, codes, conf, facade, money
 from ..models import (
@@ -69,6 +69,21 @@ Reference = Annotated[
         max_length=schemas.CODE_TEXT_LENGTH_MAX,
         description="The transfer's reference, as printed on the receipt (case and dashes do "
         "not matter).",
+    ),
+]
+
+#: The ``Idempotency-Key`` header every POST that moves money or creates a card takes.
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Makes the request safe to retry: a request repeated with the same key and "
+        "the same body, by the same user, answers as the first one did (201, the same transfer "
+        "or card, shown as it is now) and moves no money again; the same key with a different "
+        "request is refused with 409 idempotency_conflict, naming the fields that differ. 1 to "
+        "255 characters, unique per ledger, kept for ACCOUNTS_IDEMPOTENCY_KEY_RETENTION (30 days "
+        "by default). A request refused for a reason of the ledger, such as insufficient funds, "
+        "does not keep its key.",
     ),
 ]
 
@@ -269,7 +284,9 @@ def transfer_data(transfer: Transfer) -> schemas.Transfer:
     response={201: schemas.CreatedAccount},
     openapi_extra=openapi.errors(openapi.POST_ERRORS),
 )
-def create_account(request: HttpRequest, payload: schemas.CreateAccount) -> Any:
+def create_account(
+    request: HttpRequest, payload: schemas.CreateAccount, idempotency_key: IdempotencyKey = None
+) -> Any:
     """The only response that shows a card's code in full: keep it, it is not shown again."""
     call = auth.caller(request)
     fields: dict[str, Any] = {}
@@ -292,6 +309,7 @@ def create_account(request: HttpRequest, payload: schemas.CreateAccount) -> Any:
     card = facade.create_card(
         amount=payload.amount,
         user=call.user,
+        idempotency_key=idempotency_key,
         **schemas.notes(payload),
         **fields,
     )
@@ -323,7 +341,9 @@ def lookup_account(request: HttpRequest, payload: schemas.Lookup) -> Any:
     response={201: schemas.Transfer},
     openapi_extra=openapi.errors(openapi.POST_ERRORS, openapi.LOOKUP_ERRORS),
 )
-def redeem(request: HttpRequest, payload: schemas.Redeem) -> Any:
+def redeem(
+    request: HttpRequest, payload: schemas.Redeem, idempotency_key: IdempotencyKey = None
+) -> Any:
     call = auth.caller(request)
     card = find_card(call, payload.code)
     redemption = facade.transfer(
@@ -331,6 +351,7 @@ def redeem(request: HttpRequest, payload: schemas.Redeem) -> Any:
         Account.objects.sales(currency=card.currency),
         payload.amount,
         user=call.user,
+        idempotency_key=idempotency_key,
         **schemas.notes(payload, "Redemption"),
     )
     return transfer_data(redemption)
@@ -358,7 +379,12 @@ def transfer_detail(request: HttpRequest, reference: Reference) -> Any:
     response={201: schemas.Transfer},
     openapi_extra=openapi.errors(openapi.POST_ERRORS, openapi.LOOKUP_ERRORS),
 )
-def refund(request: HttpRequest, reference: Reference, payload: schemas.Refund) -> Any:
+def refund(
+    request: HttpRequest,
+    reference: Reference,
+    payload: schemas.Refund,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
     call = auth.caller(request)
     original = find_transfer(call, reference)
     sales = original.destination
@@ -383,6 +409,7 @@ def refund(request: HttpRequest, reference: Reference, payload: schemas.Refund) 
         payload.amount,
         parent=original,
         user=call.user,
+        idempotency_key=idempotency_key,
         **schemas.notes(payload, "Refund"),
     )
     return transfer_data(new)
@@ -400,7 +427,12 @@ def refund(request: HttpRequest, reference: Reference, payload: schemas.Refund) 
     response={201: schemas.Transfer},
     openapi_extra=openapi.errors(openapi.POST_ERRORS, openapi.LOOKUP_ERRORS),
 )
-def reverse(request: HttpRequest, reference: Reference, payload: schemas.Reverse) -> Any:
+def reverse(
+    request: HttpRequest,
+    reference: Reference,
+    payload: schemas.Reverse,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
     call = auth.caller(request)
     original = find_transfer(call, reference)
     check_may_correct(call, original)
@@ -409,6 +441,7 @@ def reverse(request: HttpRequest, reference: Reference, payload: schemas.Reverse
         user=call.user,
         **schemas.notes(payload, "Reversal"),
         authorise=True,
+        idempotency_key=idempotency_key,
     )
     return transfer_data(new)
 

@@ -25,6 +25,8 @@ The package re-exports every public name, so callers import from :mod:`accounts.
 - :mod:`accounts.facade.lifecycle`: :func:`create_account`, :func:`create_card`, :func:`top_up`,
   :func:`freeze_account`, :func:`thaw_account`, :func:`close_account`, :func:`edit_account`,
   :func:`expire_account`;
+- :mod:`accounts.facade.batches`: :func:`transfer_many`, many postings as one atomic batch,
+  written a chunk at a time;
 - :mod:`accounts.facade.common`: what the two-legged postings share (the pair's checks against
   the locked rows, and the move).
 """
@@ -42,6 +44,7 @@ from ..ledger.checks import (  # re-exported: the limits are part of the facade'
     SQLITE_MAX_AMOUNT,
     validate_amount,
 )
+from .batches import BATCH_CHUNK_SIZE, BATCH_CHUNK_SIZE_MAX, transfer_many
 from .entries import MAX_LEGS_PER_TRANSFER, Credit, Debit, exchange, post
 from .entries import TRADING_PARENT_CODE as TRADING_PARENT_CODE
 from .entries import trading_account as trading_account
@@ -59,6 +62,8 @@ from .lifecycle import (
 from .transfers import refundable_amount, reverse, transfer
 
 __all__ = [
+    "BATCH_CHUNK_SIZE",
+    "BATCH_CHUNK_SIZE_MAX",
     "DESCRIPTION_LENGTH_MAX",
     "MAX_AMOUNT",
     "MAX_LEGS_PER_TRANSFER",
@@ -80,5 +85,6 @@ __all__ = [
     "thaw_account",
     "top_up",
     "transfer",
+    "transfer_many",
     "validate_amount",
 ]

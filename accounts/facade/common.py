@@ -1,21 +1,23 @@
-"""What the two-legged postings share: the pair's checks against the locked rows, and the move.
+"""What the postings share: the pair's checks against the locked rows, the move, and :func:`once`.
 
 :mod:`.transfers` (transfers, refunds, reversals) and :mod:`.lifecycle` (the sweep of an expired
 account) both check a pair of locked accounts with :func:`check_pair` and write the two legs with
-:func:`move`.
+:func:`move`. Every call that takes an ``idempotency_key`` runs through :func:`once`.
 """
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from .. import exceptions
-from ..ledger import checks, posting
+from .. import events, exceptions
+from ..ledger import checks, idempotency, posting
 from ..ledger.posting_sql import LockedAccounts
 from ..models import Account, Transfer
 
@@ -86,3 +88,42 @@ def check_pair(
     checks.check_can_post(dst, locked.facts_of(dst), now)
     if user is not None and not checks.is_authorised(src, locked.facts_of(src), user):
         raise exceptions.Unauthorised(checks.unauthorised(user, src))
+
+
+Result = TypeVar("Result", Transfer, Account)
+
+
+def once(
+    using: str,
+    key: str | None,
+    operation: str,
+    arguments: Mapping[str, Any],
+    run: Callable[[], Result],
+) -> Result:
+    """Run ``run`` in the posting's transaction; with a ``key``, at most once per key.
+
+    With a key, the key's claim and the posting share one savepoint, inside the transaction
+    :func:`~accounts.ledger.posting.in_transaction` gives them: a call whose key is already
+    held replays the first call's result (same ``operation`` and ``arguments``) or is refused
+    (:class:`~accounts.exceptions.IdempotencyConflict`), and a refused call leaves no claim
+    behind. A malformed key is refused before anything is written. ``arguments`` are the
+    call's, by name (the key itself is left out).
+    """
+    if key is None:
+        return posting.in_transaction(using, run)
+    key = idempotency.check_key(key)
+    digests = idempotency.fingerprint(
+        {name: value for name, value in arguments.items() if name != "idempotency_key"}
+    )
+
+    def claimed() -> Result:
+        with transaction.atomic(using=using):
+            replayed = idempotency.claim(using, key, operation, digests)
+            if replayed is not None:
+                return replayed
+            with events.keyed(key):
+                result = run()
+            idempotency.record(using, key, result)
+            return result
+
+    return posting.in_transaction(using, claimed)

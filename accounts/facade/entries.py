@@ -14,11 +14,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
-from .. import exceptions, money
+from .. import events, exceptions, money
 from ..ledger import checks, posting
 from ..ledger.checks import validate_amount
 from ..ledger.posting_sql import LockedAccounts
 from ..models import Account, Kind, Transfer, TransferKind
+from .common import once
 
 #: Most legs one entry may have; bounds the size of the lock set and of one INSERT.
 MAX_LEGS_PER_TRANSFER = 1000
@@ -49,14 +50,17 @@ def post(
     description: str | None = None,
     kind: str = TransferKind.ENTRY,
     date: datetime.datetime | None = None,
+    idempotency_key: str | None = None,
 ) -> Transfer:
     """Post a balanced entry of debit and credit lines in one transfer.
 
     The direction of each line is explicit (:class:`Debit` or :class:`Credit`); amounts are
     always positive. Per currency, debits must equal credits. Each account may appear once.
     When ``user`` is given, they must be allowed to spend from every debited account.
-    ``date`` back-dates the entry, as for :func:`transfer`.
+    ``date`` back-dates the entry and ``idempotency_key`` makes it safe to retry, as for
+    :func:`~accounts.facade.transfer`.
     """
+    arguments = dict(locals())  # before any is rebound: what a key remembers
     date = checks.check_date(date)
     checks.check_texts(merchant_reference, description)
     _check_entry_lines(lines)
@@ -88,9 +92,11 @@ def post(
             using,
         )
         posting.sync([x.account for x in lines], locked, new)
+        # An exchange posts through here too: one transfer_posted, of kind exchange.
+        events.emit(events.transfer_posted, transfer=new, user=user, using=using)
         return new
 
-    return posting.in_transaction(using, run)
+    return once(using, idempotency_key, "post", arguments, run)
 
 
 def _check_entry_lines(lines: Sequence[Debit | Credit]) -> None:
@@ -172,13 +178,16 @@ def exchange(
     user: Any = None,
     description: str | None = None,
     merchant_reference: str | None = None,
+    idempotency_key: str | None = None,
 ) -> Transfer:
     """Change currency: take ``source_amount`` from ``source``, give ``destination_amount``.
 
     The entry balances in each currency through the trading account of that currency (kind
     trading, under the trading parent, created on first use): Cr source / Dr trading in the
     source currency, Dr destination / Cr trading in the destination currency.
+    ``idempotency_key`` works as for :func:`~accounts.facade.transfer`.
     """
+    arguments = dict(locals())  # before any is rebound: what a key remembers
     checks.check_texts(merchant_reference, description)
     checks.check_saved(source)
     checks.check_saved(destination)
@@ -212,7 +221,7 @@ def exchange(
             )
 
     using = posting.db_for(source, destination)
-    return posting.in_transaction(using, run)
+    return once(using, idempotency_key, "exchange", arguments, run)
 
 
 #: Code of the placeholder that holds one trading account per currency.

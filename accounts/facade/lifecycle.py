@@ -8,15 +8,15 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from .. import audit, conf, exceptions, money
+from .. import audit, conf, events, exceptions, money
 from ..ledger import checks, posting
 from ..ledger.checks import DESCRIPTION_LENGTH_MAX, validate_amount
 from ..models import Account, AuditAction, Kind, Status, Surface, Transfer, TransferKind
-from .common import check_pair, move
+from .common import check_pair, move, once
 from .transfers import transfer
 
 
@@ -75,29 +75,39 @@ def create_account(
     if amount is not None:
         amount = validate_amount(amount)
         _check_load(amount, currency=fields.get("currency") or "")
-    with transaction.atomic():
-        account = Account.objects.create(**fields)
-        load = None
-        if amount is not None:
-            load = transfer(
-                source or Account.objects.source(currency=account.currency),
-                account,
-                amount,
+    using = router.db_for_write(Account)
+
+    def run() -> Account:
+        # A savepoint of its own: inside a caller's transaction a refused load still takes the
+        # new account with it.
+        with transaction.atomic(using=using):
+            account = Account.objects.create(**fields)
+            load = None
+            if amount is not None:
+                load = transfer(
+                    source or Account.objects.source(currency=account.currency),
+                    account,
+                    amount,
+                    user=user,
+                    description=description or "Initial load",
+                    merchant_reference=merchant_reference,
+                )
+                account.refresh_from_db()
+            audit.record(
+                AuditAction.CREATED,
+                account=account,
+                transfer=load,
                 user=user,
-                description=description or "Initial load",
-                merchant_reference=merchant_reference,
+                surface=surface,
+                reason=reason,
+                using=using,
             )
-            account.refresh_from_db()
-        audit.record(
-            AuditAction.CREATED,
-            account=account,
-            transfer=load,
-            user=user,
-            surface=surface,
-            reason=reason,
-            using=posting.db_for(account),
-        )
-    return account
+            events.emit(
+                events.account_created, account=account, transfer=load, user=user, using=using
+            )
+            return account
+
+    return posting.in_transaction(using, run)
 
 
 def create_card(
@@ -109,27 +119,36 @@ def create_card(
     merchant_reference: str | None = None,
     reason: str | None = None,
     surface: str = Surface.CODE,
+    idempotency_key: str | None = None,
     **fields: Any,
 ) -> Account:
     """Create a customer card (gift card, store credit) and load it, in one atomic step.
 
     As :func:`create_account`, for an account designated as a card: a liability with a credit
     limit (0 unless given) and a generated code unless one is given. Only cards are loaded,
-    spent and looked up by code through the dashboard and the API.
+    spent and looked up by code through the dashboard and the API. With ``idempotency_key``,
+    a second call with the same key and arguments returns the first call's card (re-read) and
+    creates nothing, as :func:`~accounts.facade.transfer` does.
     """
+    arguments = dict(locals())  # before any is rebound: what a key remembers
+    arguments.update(arguments.pop("fields"))  # each field by its own name
     fields.setdefault("credit_limit", Decimal(0))
-    return create_account(
-        amount=amount,
-        source=source,
-        user=user,
-        description=description,
-        merchant_reference=merchant_reference,
-        reason=reason,
-        surface=surface,
-        kind=Kind.LIABILITY,
-        is_card=True,
-        **fields,
-    )
+
+    def run() -> Account:
+        return create_account(
+            amount=amount,
+            source=source,
+            user=user,
+            description=description,
+            merchant_reference=merchant_reference,
+            reason=reason,
+            surface=surface,
+            kind=Kind.LIABILITY,
+            is_card=True,
+            **fields,
+        )
+
+    return once(router.db_for_write(Account), idempotency_key, "create_card", arguments, run)
 
 
 def top_up(
@@ -149,12 +168,14 @@ def top_up(
     source = source or Account.objects.source(currency=account.currency)
     checks.check_saved(source)
     using = posting.db_for(account)
-    with transaction.atomic(using=using):
+    load_source = source
+
+    def run() -> Transfer:
         # Lock both rows in primary-key order, as transfer() does, so the two never deadlock.
-        fresh = posting.lock([source, account], None, using)[account.pk]
+        fresh = posting.lock([load_source, account], None, using)[account.pk]
         _check_load(amount, balance_after=fresh.balance + amount, currency=fresh.currency)
         return transfer(
-            source,
+            load_source,
             account,
             amount,
             user=user,
@@ -162,12 +183,21 @@ def top_up(
             merchant_reference=merchant_reference,
         )
 
+    return posting.in_transaction(using, run)
+
 
 #: The act each status change records.
 _STATUS_ACTIONS = {
     Status.CLOSED: AuditAction.CLOSED,
     Status.FROZEN: AuditAction.FROZEN,
     Status.OPEN: AuditAction.THAWED,
+}
+
+#: The signal each status change sends after commit.
+_STATUS_EVENTS = {
+    Status.CLOSED: events.account_closed,
+    Status.FROZEN: events.account_frozen,
+    Status.OPEN: events.account_thawed,
 }
 
 
@@ -214,6 +244,7 @@ def _set_status(
             reason=reason,
             using=using,
         )
+        events.emit(_STATUS_EVENTS[status], account=fresh, user=user, using=using)  # type: ignore[index]
         return fresh
 
     fresh = posting.in_transaction(using, run)
@@ -398,6 +429,9 @@ def expire_account(
             using=using,
         )
         posting.sync([account, expired], locked)
+        if swept is not None:
+            events.emit(events.transfer_posted, transfer=swept, user=user, using=using)
+        events.emit(events.account_expired, account=acct, transfer=swept, user=user, using=using)
         return swept
 
     return posting.in_transaction(using, run)

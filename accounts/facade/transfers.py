@@ -14,11 +14,11 @@ from django.db.models import F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext
 
-from .. import audit, exceptions, money
+from .. import audit, events, exceptions, money
 from ..ledger import checks, posting
 from ..ledger.checks import validate_amount
 from ..models import Account, AuditAction, Surface, Transfer, TransferKind, money_field
-from .common import check_pair, move
+from .common import check_pair, move, once
 
 
 def transfer(
@@ -33,6 +33,7 @@ def transfer(
     date: datetime.datetime | None = None,
     reason: str | None = None,
     surface: str = Surface.CODE,
+    idempotency_key: str | None = None,
 ) -> Transfer:
     """Move ``amount`` from ``source`` (debited) to ``destination`` (credited).
 
@@ -40,8 +41,10 @@ def transfer(
     of it, capped by what remains refundable, and the audit trail records it with ``reason``
     and ``surface``. When ``user`` is given, that user must be allowed to spend from
     ``source``. ``date`` back-dates the legs (never into the future); as-of balances and
-    statements follow it. Returns the new :class:`~accounts.models.Transfer`.
+    statements follow it. Returns the new :class:`~accounts.models.Transfer`, or with an
+    ``idempotency_key`` already used for the same call, that call's transfer (see ``once``).
     """
+    arguments = dict(locals())  # before any is rebound: what a key remembers
     amount = validate_amount(amount)
     date = checks.check_date(date)
     checks.check_texts(merchant_reference, description)
@@ -75,19 +78,23 @@ def transfer(
             using=using,
             date=date,
         )
-        if kind == TransferKind.REFUND:
-            audit.record(
-                AuditAction.REFUNDED,
-                transfer=new,
-                user=user,
-                surface=surface,
-                reason=reason,
-                using=using,
-            )
         posting.sync([source, destination], locked, new)
+        events.emit(events.transfer_posted, transfer=new, user=user, using=using)
+        if parent is not None and kind == TransferKind.REFUND:
+            _record_refund(new, parent, user=user, surface=surface, reason=reason, using=using)
         return new
 
-    return posting.in_transaction(using, run)
+    return once(using, idempotency_key, "transfer", arguments, run)
+
+
+def _record_refund(
+    new: Transfer, original: Transfer, *, user: Any, surface: str, reason: str | None, using: str
+) -> None:
+    """Record a refund in the audit trail and announce it (after its ``transfer_posted``)."""
+    audit.record(
+        AuditAction.REFUNDED, transfer=new, user=user, surface=surface, reason=reason, using=using
+    )
+    events.emit(events.transfer_refunded, transfer=new, original=original, user=user, using=using)
 
 
 def refundable_amount(original: Transfer) -> Decimal:
@@ -156,6 +163,7 @@ def reverse(
     authorise: bool = False,
     reason: str | None = None,
     surface: str = Surface.CODE,
+    idempotency_key: str | None = None,
 ) -> Transfer:
     """Post the opposite of ``original`` (what remains of it after refunds), once.
 
@@ -165,8 +173,9 @@ def reverse(
     ``user`` must be allowed to spend from the account the reversal takes money from (the
     original destination), checked against its locked row like any spend.
     Reversing twice, or reversing a reversal, is refused. The audit trail records the reversal
-    with ``reason`` and ``surface``.
+    with ``reason`` and ``surface``. ``idempotency_key`` works as for :func:`transfer`.
     """
+    arguments = dict(locals())  # before any is rebound: what a key remembers
     _check_reversible(original)
     checks.check_texts(merchant_reference, description)
     surface = checks.check_act(reason, surface)
@@ -204,9 +213,13 @@ def reverse(
         )
         # The caller reaches the accounts through ``original``: show them the new balances.
         posting.sync(posting.cached_accounts(original), locked, new)
+        events.emit(events.transfer_posted, transfer=new, user=user, using=using)
+        events.emit(
+            events.transfer_reversed, transfer=new, original=original, user=user, using=using
+        )
         return new
 
-    return posting.in_transaction(using, run)
+    return once(using, idempotency_key, "reverse", arguments, run)
 
 
 def _check_reversible(original: Any) -> None:

@@ -86,8 +86,25 @@ class Posting:
     date: datetime.datetime | None = None
 
 
-def write(posting: Posting, locked: LockedAccounts, using: str) -> Transfer:
-    """Insert the transfer and its legs and move the balances (one statement or three)."""
+@dataclass
+class Prepared:
+    """A checked posting made ready to write: its transfer, its legs' rows, the new balances."""
+
+    transfer: Transfer
+    #: The values of :data:`~accounts.ledger.posting_sql.LEG_FIELDS` of each leg, the
+    #: transfer's key first, unset until the transfer is inserted.
+    leg_rows: list[list[Any]]
+    #: Each account's balance and version after the posting, by primary key.
+    new_state: dict[int, tuple[Decimal, int]]
+
+
+def prepare(posting: Posting, locked: LockedAccounts, vendor: str) -> Prepared:
+    """Compute each leg's balance after it and new version from the locked rows.
+
+    Nothing is written and ``locked`` is unchanged: :func:`apply` moves the locked rows on once
+    the posting is accepted, so postings prepared one after another continue each other
+    (:mod:`accounts.facade.batches` relies on it).
+    """
     date, legs, user = posting.date, posting.legs, posting.user
     now = timezone.now()
     if date is None:
@@ -139,14 +156,27 @@ def write(posting: Posting, locked: LockedAccounts, using: str) -> Transfer:
         # lists place it where it belongs in the books.
         created_at=effective,
     )
-    connection = connections[using]
-    if connection.vendor == "sqlite":
+    if vendor == "sqlite":
         checks.check_sqlite_exact(leg_rows, new_state)
-    with transaction.atomic(using=using, savepoint=False):
-        posting_sql.for_connection(connection).write(connection, using, new, leg_rows, new_state)
-    for pk, (balance, version) in new_state.items():
+    return Prepared(new, leg_rows, new_state)
+
+
+def apply(prepared: Prepared, locked: LockedAccounts) -> None:
+    """Move the locked rows on to their balances and versions after ``prepared``."""
+    for pk, (balance, version) in prepared.new_state.items():
         locked[pk].balance, locked[pk].version = balance, version
-    return new
+
+
+def write(posting: Posting, locked: LockedAccounts, using: str) -> Transfer:
+    """Insert the transfer and its legs and move the balances (one statement or three)."""
+    connection = connections[using]
+    prepared = prepare(posting, locked, connection.vendor)
+    with transaction.atomic(using=using, savepoint=False):
+        posting_sql.for_connection(connection).write(
+            connection, using, prepared.transfer, prepared.leg_rows, prepared.new_state
+        )
+    apply(prepared, locked)
+    return prepared.transfer
 
 
 def sync(

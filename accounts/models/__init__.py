@@ -17,7 +17,8 @@ Money moves only through :mod:`accounts.facade`; nothing here writes a ledger ro
 - :mod:`accounts.models.account`: :class:`AccountType` and :class:`Account`;
 - :mod:`accounts.models.ledger`: :class:`Transfer` and its legs, :class:`Transaction`;
 - :mod:`accounts.models.access`: :class:`ApiKey` and :class:`LookupThrottle`;
-- :mod:`accounts.models.audit`: :class:`AuditEntry`.
+- :mod:`accounts.models.audit`: :class:`AuditEntry`;
+- :mod:`accounts.models.idempotency`: :class:`IdempotencyKey`.
 
 Their managers and querysets are in :mod:`accounts.managers`, the as-of balance in
 :mod:`accounts.ledger.balances`, the tree paths in :mod:`accounts.tree`. Every name below is
@@ -56,6 +57,7 @@ from ..vocabulary import (  # re-exported: users import the vocabulary from here
 from .access import ApiKey, LookupThrottle
 from .account import CODE_RETRIES_MAX, Account, AccountType, Budget
 from .audit import AuditEntry
+from .idempotency import IDEMPOTENCY_KEY_LENGTH_MAX, IdempotencyKey
 from .ledger import Transaction, Transfer
 
 __all__ = [
@@ -63,6 +65,7 @@ __all__ = [
     "CORE_CODE_PREFIX",
     "DEBIT_NORMAL_KINDS",
     "EXPIRED_CODE",
+    "IDEMPOTENCY_KEY_LENGTH_MAX",
     "KIND_ORDER",
     "SALES_CODE",
     "SOURCE_CODE",
@@ -77,6 +80,7 @@ __all__ = [
     "AuditAction",
     "AuditEntry",
     "Budget",
+    "IdempotencyKey",
     "Kind",
     "LedgerQuerySet",
     "LookupThrottle",

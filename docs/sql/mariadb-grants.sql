@@ -11,6 +11,7 @@ GRANT SELECT, INSERT, UPDATE ON `shop`.* TO 'shop_app'@'%';
 GRANT DELETE ON `shop`.`accounts_account_secondary_users` TO 'shop_app'@'%';
 GRANT DELETE ON `shop`.`accounts_accounttype` TO 'shop_app'@'%';
 GRANT DELETE ON `shop`.`accounts_apikey` TO 'shop_app'@'%';
+GRANT DELETE ON `shop`.`accounts_idempotencykey` TO 'shop_app'@'%';
 GRANT DELETE ON `shop`.`accounts_lookupthrottle` TO 'shop_app'@'%';
 GRANT DELETE ON `shop`.`auth_group` TO 'shop_app'@'%';
 GRANT DELETE ON `shop`.`auth_group_permissions` TO 'shop_app'@'%';

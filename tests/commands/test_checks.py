@@ -94,3 +94,33 @@ def test_errors_are_errors_and_the_alias_clash_is_a_warning():
     with override_settings(ACCOUNTS_SALES_NAME="a", ACCOUNTS_REDEMPTIONS_NAME="b"):
         warnings = [m for m in run_checks() if m.id == "accounts.W001"]
         assert warnings and all(isinstance(m, Warning) for m in warnings)
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "example.com/hook", "", 42])
+def test_the_outbox_webhook_must_be_an_http_url(url):
+    with override_settings(ACCOUNTS_OUTBOX_WEBHOOK_URL=url):
+        assert list(accounts_messages()) == ["accounts.E005"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("ACCOUNTS_OUTBOX_MAX_ATTEMPTS", 0),
+        ("ACCOUNTS_OUTBOX_MAX_ATTEMPTS", 2.5),
+        ("ACCOUNTS_OUTBOX_BACKOFF_SECONDS", -1),
+        ("ACCOUNTS_OUTBOX_BACKOFF_MAX_SECONDS", "60"),
+        ("ACCOUNTS_OUTBOX_TIMEOUT_SECONDS", None),
+    ],
+)
+def test_the_outbox_numbers_must_be_positive(name, value):
+    with override_settings(**{name: value}):
+        assert list(accounts_messages()) == ["accounts.E006"]
+
+
+def test_good_outbox_settings_pass():
+    with override_settings(
+        ACCOUNTS_OUTBOX_WEBHOOK_URL="https://hooks.example.com/accounts",
+        ACCOUNTS_OUTBOX_MAX_ATTEMPTS=3,
+        ACCOUNTS_OUTBOX_BACKOFF_SECONDS=0.5,
+    ):
+        assert list(accounts_messages()) == []

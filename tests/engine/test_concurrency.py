@@ -81,7 +81,20 @@ def _refund(transfer_pk: int, attempts: int, amount: str) -> Counter[str]:
     return outcomes
 
 
-TASKS = {"spend": _spend, "reverse": _reverse, "refund": _refund}
+def _transfer_once(source_pk: int, destination_pk: int, amount: str, key: str) -> Counter[str]:
+    """Transfer ``amount`` with idempotency key ``key``; report the transfer's primary key."""
+    from accounts import exceptions, facade
+    from accounts.models import Account
+
+    source, destination = Account.objects.get(pk=source_pk), Account.objects.get(pk=destination_pk)
+    try:
+        made = facade.transfer(source, destination, Decimal(amount), idempotency_key=key)
+    except exceptions.AccountException as refusal:
+        return Counter({type(refusal).__name__: 1})
+    return Counter({f"transfer {made.pk}": 1})
+
+
+TASKS = {"spend": _spend, "reverse": _reverse, "refund": _refund, "transfer_once": _transfer_once}
 
 
 def _child(db_name: str, task: str, args: tuple[Any, ...], barrier: Any, results: Any) -> None:
@@ -251,3 +264,50 @@ def test_concurrent_refunds_never_exceed_the_original_amount():
     assert facade.refundable_amount(sale) == Decimal("2.00")
     assert Account.objects.get(pk=card.pk).balance == Decimal("2.00")
     _assert_books_balance()
+
+
+def test_concurrent_first_attempts_with_one_key_make_exactly_one_transfer():
+    """Issue 12: the key's unique index serialises them; all but one replay the one transfer."""
+    from accounts import facade
+    from accounts.models import IdempotencyKey, Transfer
+
+    from ..factories import AccountFactory, SourceAccountFactory
+
+    processes = 8
+    card, shop = AccountFactory(), AccountFactory()
+    facade.transfer(SourceAccountFactory(), card, Decimal("100.00"))
+
+    outcomes, errors = run_in_processes(
+        [("transfer_once", (card.pk, shop.pk, "30.00", "checkout-42")) for _ in range(processes)]
+    )
+
+    assert errors == []
+    made = Transfer.objects.get(source=card)
+    assert outcomes == {f"transfer {made.pk}": processes}
+    card.refresh_from_db()
+    assert card.balance == Decimal("70.00")
+    assert IdempotencyKey.objects.get(key="checkout-42").transfer_id == made.pk
+    _assert_books_balance()
+
+
+def test_concurrent_first_attempts_refused_for_funds_leave_the_key_free():
+    """A refused attempt takes its claim with it; the next attempt tries again, and so on."""
+    from accounts import facade
+    from accounts.models import IdempotencyKey, Transfer
+
+    from ..factories import AccountFactory, SourceAccountFactory
+
+    processes = 6
+    card, shop = AccountFactory(), AccountFactory()
+
+    outcomes, errors = run_in_processes(
+        [("transfer_once", (card.pk, shop.pk, "30.00", "checkout-43")) for _ in range(processes)]
+    )
+
+    assert errors == []
+    assert outcomes == {"InsufficientFunds": processes}
+    assert not Transfer.objects.filter(source=card).exists()
+    assert not IdempotencyKey.objects.filter(key="checkout-43").exists()
+    facade.transfer(SourceAccountFactory(), card, Decimal("30.00"))
+    paid = facade.transfer(card, shop, Decimal("30.00"), idempotency_key="checkout-43")
+    assert IdempotencyKey.objects.get(key="checkout-43").transfer_id == paid.pk

@@ -198,6 +198,17 @@ def amount(value: object) -> Callable[[], Act]:
     return arrange
 
 
+def malformed_key() -> Act:
+    source, account = SourceAccountFactory(), AccountFactory()
+    return lambda: facade.transfer(source, account, ONE, idempotency_key=" padded")
+
+
+def key_reused() -> Act:
+    source, account = SourceAccountFactory(), AccountFactory()
+    facade.transfer(source, account, ONE, idempotency_key="order-1")
+    return lambda: facade.transfer(source, account, ONE + ONE, idempotency_key="order-1")
+
+
 #: class -> (its stable code, a function that sets the scene and returns the refused call)
 TRIGGERS: dict[type[exceptions.AccountException], tuple[str, Callable[[], Act]]] = {
     exceptions.AccountException: ("account_error", insufficient_funds),
@@ -237,6 +248,8 @@ TRIGGERS: dict[type[exceptions.AccountException], tuple[str, Callable[[], Act]]]
     exceptions.CannotReverseReversal: ("cannot_reverse_a_reversal", reverse_a_reversal),
     exceptions.RefundExceedsRemaining: ("refund_exceeds_remaining", refund_too_much),
     exceptions.LedgerImmutable: ("ledger_is_append_only", delete_a_transfer),
+    exceptions.InvalidIdempotencyKey: ("invalid_idempotency_key", malformed_key),
+    exceptions.IdempotencyConflict: ("idempotency_conflict", key_reused),
 }
 
 

@@ -26,6 +26,18 @@ pytestmark = pytest.mark.django_db
 TEN = Decimal("10.00")
 
 
+@pytest.fixture(autouse=True)
+def without_the_outbox():
+    """Count the posting alone: the optional outbox, installed in the test settings, adds its one
+    INSERT per event (tests/outbox/ counts that)."""
+    from accounts import events
+    from accounts.outbox import recording
+
+    events.event_recorded.disconnect(recording.record, dispatch_uid="accounts_outbox.record")
+    yield
+    events.event_recorded.connect(recording.record, dispatch_uid="accounts_outbox.record")
+
+
 def statements(captured: Any) -> list[str]:
     """The SQL of the captured queries, without transaction control and savepoints."""
     control = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")

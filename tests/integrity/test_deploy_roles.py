@@ -191,6 +191,10 @@ def test_the_app_role_does_the_sites_everyday_work(deployment):
     assert Decimal(work["lapsing_balance"]) == 0
     assert work["spend_user"] is None
     assert work["spend_username"] == "deploy-customer"
+    # A keyed payment retried paid once; the purge deleted its key.
+    assert work["replayed"] is True
+    assert work["gift_transfers"] == 1
+    assert work["keys_left"] == 0
 
 
 UNLOCK = "SET accounts.ledger_unlocked = on"

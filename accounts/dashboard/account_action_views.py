@@ -22,7 +22,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, router
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -32,6 +32,7 @@ from django.views.generic import FormView, UpdateView
 
 from accounts import exceptions, facade
 from accounts.exceptions import AccountException
+from accounts.ledger import retries
 from accounts.models import Account, Surface
 from accounts.money import money_text
 
@@ -74,20 +75,25 @@ class AccountCreateView(StaffPermissionRequiredMixin, FormView):
         # in the same transaction, right after.
         account_description = fields.pop("description")
         create = facade.create_card if form.is_card() else facade.create_account
+
+        def run() -> Account:
+            # If the load is refused, the new account is rolled back with it. The member of
+            # staff is the load's user: loading from a card is spending from it.
+            account = create(
+                amount=amount,
+                source=data["source"] if amount is not None else None,
+                user=self.request.user,
+                description=OPENING_BALANCE_DESCRIPTION,
+                **fields,
+            )
+            if account_description:
+                account.description = account_description
+                account.save(update_fields=["description", "updated_at"])
+            return account
+
         try:
-            with transaction.atomic():
-                # If the load is refused, the new account is rolled back with it. The member
-                # of staff is the load's user: loading from a card is spending from it.
-                account = create(
-                    amount=amount,
-                    source=data["source"] if amount is not None else None,
-                    user=self.request.user,
-                    description=OPENING_BALANCE_DESCRIPTION,
-                    **fields,
-                )
-                if account_description:
-                    account.description = account_description
-                    account.save(update_fields=["description", "updated_at"])
+            # One transaction, retried whole on a deadlock or serialization failure.
+            account = retries.in_transaction(router.db_for_write(Account), run)
         except AccountException as exc:
             form.add_error(None, exc.message)
             return self.form_invalid(form)

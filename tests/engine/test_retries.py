@@ -10,7 +10,7 @@ from django.db import OperationalError, transaction
 
 from accounts import facade
 from accounts.ledger import posting, retries
-from accounts.models import Transfer
+from accounts.models import Account, Transfer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -186,3 +186,25 @@ def test_a_posting_that_keeps_timing_out_is_tried_only_a_few_times(source, accou
     assert calls["n"] == retries.RETRY_ATTEMPTS_AFTER_TIMEOUT_MAX
     assert retries.RETRY_ATTEMPTS_AFTER_TIMEOUT_MAX < retries.RETRY_ATTEMPTS_MAX
     assert Transfer.objects.count() == 0
+
+
+def test_creating_an_account_with_a_load_is_retried_whole(source):
+    write, calls = _failing_once(posting.write)
+    with mock.patch.object(posting, "write", write):
+        card = facade.create_account(amount=Decimal("5.00"), source=source, name="Wallet")
+    assert calls["n"] == 2
+    assert Account.objects.filter(name="Wallet").count() == 1  # the failed attempt left none
+    assert Transfer.objects.count() == 1
+    card.refresh_from_db()
+    assert card.balance == Decimal("5.00")
+
+
+def test_a_top_up_is_retried_whole(source):
+    card = facade.create_card(amount=Decimal("5.00"), source=source)
+    write, calls = _failing_once(posting.write)
+    with mock.patch.object(posting, "write", write):
+        facade.top_up(card, Decimal("3.00"), source=source)
+    assert calls["n"] == 2
+    assert Transfer.objects.count() == 2
+    card.refresh_from_db()
+    assert card.balance == Decimal("8.00")

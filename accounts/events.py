@@ -8,12 +8,13 @@ facade instead calls :func:`emit` as the last step of each act, inside its trans
 *outermost* transaction on that database commits, and never when any enclosing block rolls back
 (Django discards the callbacks of a rolled-back atomic block or savepoint).
 
-Every signal is sent with ``sender`` the model class (:class:`~accounts.models.Transfer` or
-:class:`~accounts.models.Account`) and these keyword arguments:
+Every signal is sent with ``sender`` the model class (:class:`~accounts.models.Transfer`,
+:class:`~accounts.models.Account` or :class:`~accounts.models.Hold`) and these keyword arguments:
 
 - the objects: ``transfer`` (transfer signals; also on ``account_created`` for the opening load
   and ``account_expired`` for the sweep, None when there was none), ``original`` (the transfer
-  a refund or reversal corrects) or ``account`` (account signals);
+  a refund or reversal corrects), ``account`` (account signals) or ``hold`` (hold signals;
+  ``hold_captured`` also carries the captured ``transfer``);
 - ``user``: the acting user, or None;
 - ``idempotency_key``: the key of the caller's facade call, or None (always present; an
   exchange's entry and a card's opening load carry the key of the call that made them);
@@ -45,7 +46,7 @@ from typing import Any
 from django.db import transaction
 from django.dispatch import Signal
 
-from .models import Account, Transfer
+from .models import Account, Hold, Transfer
 
 __all__ = [
     "EVENT_NAMES",
@@ -56,6 +57,10 @@ __all__ = [
     "account_thawed",
     "emit",
     "event_recorded",
+    "hold_authorised",
+    "hold_captured",
+    "hold_expired",
+    "hold_voided",
     "keyed",
     "transfer_posted",
     "transfer_refunded",
@@ -82,6 +87,16 @@ account_closed = Signal()
 #: An expired account swept and closed (``account``), with the sweep as ``transfer`` (or None).
 account_expired = Signal()
 
+#: Funds reserved (``hold``), after commit.
+hold_authorised = Signal()
+#: A hold captured (``hold``), with the transfer it posted as ``transfer``, after that
+#: transfer's ``transfer_posted``.
+hold_captured = Signal()
+#: A hold voided before capture (``hold``).
+hold_voided = Signal()
+#: A hold released by the sweep after its expiry (``hold``).
+hold_expired = Signal()
+
 #: Sent inside the transaction, before the work commits, for every event: ``event`` (a name of
 #: :data:`EVENT_NAMES`) and the event's own arguments. For writes that must share the transaction.
 event_recorded = Signal()
@@ -96,15 +111,22 @@ EVENT_NAMES: dict[Signal, str] = {
     account_thawed: "account.thawed",
     account_closed: "account.closed",
     account_expired: "account.expired",
+    hold_authorised: "hold.authorised",
+    hold_captured: "hold.captured",
+    hold_voided: "hold.voided",
+    hold_expired: "hold.expired",
 }
 
 
-#: The sender of each family of events, by the part of the name before the dot. A new family
-#: (holds, for example) adds its model here.
-_SENDERS: dict[str, type[Account] | type[Transfer]] = {"transfer": Transfer, "account": Account}
+#: The sender of each family of events, by the part of the name before the dot.
+_SENDERS: dict[str, type[Account] | type[Transfer] | type[Hold]] = {
+    "transfer": Transfer,
+    "account": Account,
+    "hold": Hold,
+}
 
 
-def _sender_of(signal: Signal) -> type[Account] | type[Transfer]:
+def _sender_of(signal: Signal) -> type[Account] | type[Transfer] | type[Hold]:
     return _SENDERS[EVENT_NAMES[signal].partition(".")[0]]
 
 

@@ -355,3 +355,52 @@ ALL: tuple[type[AccountException], ...] = tuple(
     for obj in list(globals().values())
     if isinstance(obj, type) and issubclass(obj, AccountException)
 )
+
+
+# -- holds ---------------------------------------------------------------------------------------
+
+
+class InvalidHold(AccountException):
+    """A hold to capture or void must be a saved Hold."""
+
+    code = "invalid_hold"
+    default_message = _("A hold to capture or void must be a saved Hold.")
+
+
+class HoldNotPending(AccountException):
+    """A hold resolves once: only a pending hold can be captured or voided."""
+
+    code = "hold_not_pending"
+    default_message = _("A hold resolves once: only a pending hold can be captured or voided.")
+
+
+class HoldExpired(AccountException):
+    """A hold past its expiry can no longer be captured, whether or not the sweep has run."""
+
+    code = "hold_expired"
+    default_message = _(
+        "A hold past its expiry can no longer be captured, whether or not the sweep has run."
+    )
+
+
+class CaptureExceedsHold(AccountException):
+    """A capture may post at most the amount the hold reserved."""
+
+    code = "capture_exceeds_hold"
+    default_message = _("A capture may post at most the amount the hold reserved.")
+
+
+class InvalidExpiry(AccountException):
+    """A hold's expiry must be an aware datetime in the future."""
+
+    code = "invalid_expiry"
+    default_message = _("A hold's expiry must be an aware datetime in the future.")
+
+
+class PendingHolds(AccountException):
+    """An account with pending holds cannot be closed or expired: capture or void them first."""
+
+    code = "account_has_pending_holds"
+    default_message = _(
+        "An account with pending holds cannot be closed or expired: capture or void them first."
+    )

@@ -230,7 +230,7 @@ AUDIT = {
 #: version is written; ``tests/integrity/test_migrations_sql.py`` checks that they still match
 #: these, so an edit cannot reach a database without a new frozen version and a migration that
 #: installs it.
-LEDGER_VERSION = "0007"
+LEDGER_VERSION = "0010"
 AUDIT_VERSION = "0008"
 #: The migration that creates the audit trail and installs T6.
 AUDIT_MIGRATION = ("accounts", "0008_audit_trail")

@@ -115,6 +115,15 @@ class TransferKind(models.TextChoices):
     EXCHANGE = "exchange", _("Exchange")
 
 
+class HoldStatus(models.TextChoices):
+    """Where a hold (an authorisation) stands; it leaves ``pending`` exactly once."""
+
+    PENDING = "pending", _("Pending")
+    CAPTURED = "captured", _("Captured")
+    VOIDED = "voided", _("Voided")
+    EXPIRED = "expired", _("Expired")
+
+
 class Surface(models.TextChoices):
     """Where an administrative act came from."""
 

@@ -23,6 +23,7 @@ collect_ignore = (
     [
         "engine/test_concurrency.py",
         "engine/test_batches_concurrency.py",
+        "engine/test_holds_concurrency.py",
         "surfaces/test_api_concurrency.py",
         "outbox/test_outbox_concurrency.py",
     ]
@@ -93,13 +94,18 @@ def funded(db, source):
 
 def ledger_snapshot():
     """Everything a refused call must leave unchanged."""
-    from accounts.models import IdempotencyKey, Transaction, Transfer
+    from accounts.models import Hold, IdempotencyKey, Transaction, Transfer
 
     return (
         Transfer.objects.count(),
         Transaction.objects.count(),
         IdempotencyKey.objects.count(),
-        sorted(Account.objects.values_list("pk", "balance", "version", "status")),
+        sorted(Hold.objects.values_list("pk", "status")),
+        sorted(
+            Account.objects.values_list(
+                "pk", "balance", "version", "status", "pending_debits", "pending_credits"
+            )
+        ),
     )
 
 

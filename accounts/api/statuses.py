@@ -31,6 +31,12 @@ STATUSES: dict[type[exceptions.AccountException], int] = {
     exceptions.InvalidIdempotencyKey: 400,
     # The key is taken by another request: a client error, like a refund above what remains.
     exceptions.IdempotencyConflict: 409,
+    exceptions.InvalidHold: 400,
+    exceptions.InvalidExpiry: 400,
+    exceptions.HoldNotPending: 409,
+    exceptions.HoldExpired: 409,
+    exceptions.CaptureExceedsHold: 409,
+    exceptions.PendingHolds: 409,
 }
 
 

@@ -25,6 +25,9 @@ The package re-exports every public name, so callers import from :mod:`accounts.
 - :mod:`accounts.facade.lifecycle`: :func:`create_account`, :func:`create_card`, :func:`top_up`,
   :func:`freeze_account`, :func:`thaw_account`, :func:`close_account`, :func:`edit_account`,
   :func:`expire_account`;
+- :mod:`accounts.facade.holds`: :func:`authorise`, :func:`capture`, :func:`void` (two-phase
+  transfers) and the expiry sweep's :func:`expired_holds`, :func:`expired_hold_ids`,
+  :func:`release_expired_hold`;
 - :mod:`accounts.facade.batches`: :func:`transfer_many`, many postings as one atomic batch,
   written a chunk at a time;
 - :mod:`accounts.facade.common`: what the two-legged postings share (the pair's checks against
@@ -48,6 +51,14 @@ from .batches import BATCH_CHUNK_SIZE, BATCH_CHUNK_SIZE_MAX, transfer_many
 from .entries import MAX_LEGS_PER_TRANSFER, Credit, Debit, exchange, post
 from .entries import TRADING_PARENT_CODE as TRADING_PARENT_CODE
 from .entries import trading_account as trading_account
+from .holds import (
+    authorise,
+    capture,
+    expired_hold_ids,
+    expired_holds,
+    release_expired_hold,
+    void,
+)
 from .lifecycle import EDITABLE_FIELDS as EDITABLE_FIELDS
 from .lifecycle import (
     close_account,
@@ -72,19 +83,25 @@ __all__ = [
     "SQLITE_MAX_AMOUNT",
     "Credit",
     "Debit",
+    "authorise",
+    "capture",
     "close_account",
     "create_account",
     "create_card",
     "edit_account",
     "exchange",
     "expire_account",
+    "expired_hold_ids",
+    "expired_holds",
     "freeze_account",
     "post",
     "refundable_amount",
+    "release_expired_hold",
     "reverse",
     "thaw_account",
     "top_up",
     "transfer",
     "transfer_many",
     "validate_amount",
+    "void",
 ]

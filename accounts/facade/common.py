@@ -19,7 +19,7 @@ from django.utils.translation import gettext
 from .. import events, exceptions
 from ..ledger import checks, idempotency, posting
 from ..ledger.posting_sql import LockedAccounts
-from ..models import Account, Transfer
+from ..models import Account, Hold, Transfer
 
 
 def move(
@@ -90,7 +90,7 @@ def check_pair(
         raise exceptions.Unauthorised(checks.unauthorised(user, src))
 
 
-Result = TypeVar("Result", Transfer, Account)
+Result = TypeVar("Result", Transfer, Account, Hold)
 
 
 def once(

@@ -222,6 +222,8 @@ def _set_status(
             )
         if fresh.status not in allowed_from:
             return fresh
+        if status == Status.CLOSED:
+            checks.check_no_pending_holds(fresh)
         if status == Status.CLOSED and fresh.balance != 0:
             raise exceptions.AccountNotEmpty(
                 gettext(
@@ -387,6 +389,7 @@ def expire_account(
         if acct.status != Status.OPEN or not acct.is_expired():
             return None
         swept = None
+        checks.check_no_pending_holds(acct)
         if acct.balance < 0:
             raise exceptions.AccountNotEmpty(
                 gettext(

@@ -193,6 +193,18 @@ def is_authorised(account: Account, facts: LockFacts, user: Any) -> bool:
     )
 
 
+def check_no_pending_holds(account: Account) -> None:
+    """Refuse to close or expire an account that pending holds still draw on or pay into."""
+    if account.pending_debits or account.pending_credits:
+        raise exceptions.PendingHolds(
+            gettext(
+                "Account %(account)s has pending holds; capture or void them before it can be "
+                "closed."
+            )
+            % {"account": account}
+        )
+
+
 def check_limits(account: Account, new_balance: Decimal) -> None:
     if abs(new_balance) > MAX_AMOUNT:
         # Otherwise the database would fail with an overflow error instead of a refusal.
@@ -203,9 +215,13 @@ def check_limits(account: Account, new_balance: Decimal) -> None:
             )
             % {"account": account, "balance": money.format_amount(new_balance, account.currency)}
         )
-    if not rules.within_credit_limit(account.balance, new_balance, account.credit_limit):
+    # Pending holds reserve part of the limit (the database checks the same sum).
+    reserved = account.pending_reserved
+    if not rules.within_credit_limit(
+        account.balance - reserved, new_balance - reserved, account.credit_limit
+    ):
         assert account.credit_limit is not None  # an unlimited account is always within
-        available = account.balance + account.credit_limit
+        available = max(account.balance - reserved + account.credit_limit, Decimal(0))
         raise exceptions.InsufficientFunds(
             gettext(
                 "Account %(account)s has %(available)s %(currency)s available; this needs "

@@ -33,7 +33,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext
 
 from .. import exceptions
-from ..models import IDEMPOTENCY_KEY_LENGTH_MAX, Account, IdempotencyKey, Transfer
+from ..models import IDEMPOTENCY_KEY_LENGTH_MAX, Account, Hold, IdempotencyKey, Transfer
 
 #: The name under which the operation itself is compared, as if it were an argument.
 OPERATION_FIELD = "operation"
@@ -148,8 +148,10 @@ def claim(using: str, key: str, operation: str, digests: dict[str, str]) -> Any:
     return result_of(row, using)
 
 
-def result_of(row: IdempotencyKey, using: str) -> Transfer | Account:
+def result_of(row: IdempotencyKey, using: str) -> Transfer | Account | Hold:
     """The result a key's first call recorded, read again from the database."""
+    if row.hold_id is not None:
+        return Hold.objects.using(using).select_for_update().get(pk=row.hold_id)
     if row.transfer_id is not None:
         return Transfer.objects.using(using).select_for_update().get(pk=row.transfer_id)
     if row.account_id is not None:
@@ -180,5 +182,7 @@ def record(using: str, key: str, result: Any) -> None:
         IdempotencyKey.objects.using(using).filter(key=key).update(transfer=result)
     elif isinstance(result, Account):
         IdempotencyKey.objects.using(using).filter(key=key).update(account=result)
+    elif isinstance(result, Hold):
+        IdempotencyKey.objects.using(using).filter(key=key).update(hold=result)
     else:  # pragma: no cover - the facade's calls return one or the other
         raise TypeError(f"cannot record a {type(result).__name__} as an idempotent result")

@@ -192,6 +192,7 @@ def sync(
         fresh = locked.get(obj.pk)
         if fresh is not None:
             obj.balance, obj.version = fresh.balance, fresh.version
+            obj.pending_debits, obj.pending_credits = fresh.pending_debits, fresh.pending_credits
             obj.status = fresh.status
             by_pk.setdefault(obj.pk, obj)
     if new is not None:

@@ -18,7 +18,8 @@ Money moves only through :mod:`accounts.facade`; nothing here writes a ledger ro
 - :mod:`accounts.models.ledger`: :class:`Transfer` and its legs, :class:`Transaction`;
 - :mod:`accounts.models.access`: :class:`ApiKey` and :class:`LookupThrottle`;
 - :mod:`accounts.models.audit`: :class:`AuditEntry`;
-- :mod:`accounts.models.idempotency`: :class:`IdempotencyKey`.
+- :mod:`accounts.models.idempotency`: :class:`IdempotencyKey`;
+- :mod:`accounts.models.holds`: :class:`Hold` (reserved funds, captured or released later).
 
 Their managers and querysets are in :mod:`accounts.managers`, the as-of balance in
 :mod:`accounts.ledger.balances`, the tree paths in :mod:`accounts.tree`. Every name below is
@@ -44,6 +45,7 @@ from ..vocabulary import (  # re-exported: users import the vocabulary from here
     SALES_CODE,
     SOURCE_CODE,
     AuditAction,
+    HoldStatus,
     Kind,
     Status,
     Surface,
@@ -57,6 +59,7 @@ from ..vocabulary import (  # re-exported: users import the vocabulary from here
 from .access import ApiKey, LookupThrottle
 from .account import CODE_RETRIES_MAX, Account, AccountType, Budget
 from .audit import AuditEntry
+from .holds import Hold
 from .idempotency import IDEMPOTENCY_KEY_LENGTH_MAX, IdempotencyKey
 from .ledger import Transaction, Transfer
 
@@ -80,6 +83,8 @@ __all__ = [
     "AuditAction",
     "AuditEntry",
     "Budget",
+    "Hold",
+    "HoldStatus",
     "IdempotencyKey",
     "Kind",
     "LedgerQuerySet",

@@ -121,6 +121,16 @@ class Account(models.Model):
         help_text=_("How far below zero the balance may go; empty means no limit."),
     )
     balance = money_field(verbose_name=_("balance"), default=Decimal("0.00"), editable=False)
+    #: What pending holds will debit from this account (it is their source) and credit to it
+    #: (it is their destination) when captured: reserved, not yet posted. The side that would
+    #: lower the natural balance (:attr:`pending_reserved`) counts against the credit limit, as
+    #: the constraint below says; the other side is not available until captured.
+    pending_debits = money_field(
+        verbose_name=_("pending debits"), default=Decimal("0.00"), editable=False
+    )
+    pending_credits = money_field(
+        verbose_name=_("pending credits"), default=Decimal("0.00"), editable=False
+    )
     #: Number of legs posted to this account; the version of the last leg.
     version = models.PositiveBigIntegerField(default=0, editable=False)
     currency = models.CharField(_("currency"), max_length=3, default=conf.default_currency)
@@ -184,6 +194,24 @@ class Account(models.Model):
             check_constraint(
                 Q(credit_limit__isnull=True) | Q(balance__gte=-F("credit_limit")),
                 "accounts_account_within_credit_limit",
+            ),
+            # Pending holds count against the limit: the posted balance less what the holds
+            # would take off it (debits off a credit-normal balance, credits off a debit-normal).
+            check_constraint(
+                Q(credit_limit__isnull=True)
+                | (
+                    Q(kind__in=sorted(DEBIT_NORMAL_KINDS))
+                    & Q(balance__gte=F("pending_credits") - F("credit_limit"))
+                )
+                | (
+                    ~Q(kind__in=sorted(DEBIT_NORMAL_KINDS))
+                    & Q(balance__gte=F("pending_debits") - F("credit_limit"))
+                ),
+                "accounts_account_within_credit_limit_holds",
+            ),
+            check_constraint(
+                Q(pending_debits__gte=0) & Q(pending_credits__gte=0),
+                "accounts_account_pending_not_negative",
             ),
             check_constraint(
                 Q(start_date__isnull=True)
@@ -328,7 +356,9 @@ class Account(models.Model):
 
     @property
     def amount_available(self) -> Decimal | None:
-        """How far the balance can still fall now: balance plus credit limit (None: no limit).
+        """How far the balance can still fall now: balance less holds, plus limit (None: no limit).
+
+        What pending holds would take off the balance (:attr:`pending_reserved`) is not available.
 
         Zero while the account cannot be debited at all (frozen, closed, expired or not yet
         started), whatever its balance and limit: nothing is available to spend.
@@ -337,7 +367,22 @@ class Account(models.Model):
             return Decimal("0")
         if self.credit_limit is None:
             return None
-        return max(self.balance + self.credit_limit, Decimal("0"))
+        return max(self.balance - self.pending_reserved + self.credit_limit, Decimal("0"))
+
+    @property
+    def posted(self) -> Decimal:
+        """The posted balance: every leg, no hold (the same as :attr:`balance`)."""
+        return self.balance
+
+    @property
+    def pending(self) -> Decimal:
+        """What the pending holds would add to the balance if all were captured (signed)."""
+        return (self.pending_credits - self.pending_debits) * self.normal_sign
+
+    @property
+    def pending_reserved(self) -> Decimal:
+        """What the pending holds would take off the natural balance: it is not available."""
+        return self.pending_credits if self.normal_sign < 0 else self.pending_debits
 
     def is_debit_permitted(self, amount: Decimal) -> bool:
         """Whether debiting ``amount`` keeps the balance within the credit limit.
@@ -345,8 +390,11 @@ class Account(models.Model):
         A debit lowers a credit-normal balance (a gift card being spent) and raises a
         debit-normal one (an asset receiving money), so only the former can break the limit.
         """
+        reserved = self.pending_reserved
         return rules.within_credit_limit(
-            self.balance, self.balance - amount * self.normal_sign, self.credit_limit
+            self.balance - reserved,
+            self.balance - reserved - amount * self.normal_sign,
+            self.credit_limit,
         )
 
     def can_be_authorised_by(self, user: AbstractBaseUser | AnonymousUser | None) -> bool:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .account import Account
+from .holds import Hold
 from .ledger import Transfer
 
 #: Longest idempotency key, in characters (as Stripe and the IETF draft allow).
@@ -32,7 +33,8 @@ class IdempotencyKey(models.Model):
     #: The facade function the key was first used with, such as ``transfer``.
     operation = models.CharField(_("operation"), max_length=32)
     arguments = models.JSONField(_("arguments"), default=dict)
-    #: What the call produced: a transfer, or for ``create_card`` the new card.
+    #: What the call produced: a transfer, for ``create_card`` the new card, for ``authorise``
+    #: and ``void`` the hold.
     transfer = models.ForeignKey(
         Transfer,
         verbose_name=_("transfer"),
@@ -44,6 +46,14 @@ class IdempotencyKey(models.Model):
     account = models.ForeignKey(
         Account,
         verbose_name=_("account"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    hold = models.ForeignKey(
+        Hold,
+        verbose_name=_("hold"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,

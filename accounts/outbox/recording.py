@@ -13,7 +13,7 @@ from typing import Any
 from django.utils import timezone
 
 from .. import money
-from ..models import Account, Transfer
+from ..models import Account, Hold, Transfer
 from .models import OutboxMessage
 
 
@@ -72,6 +72,29 @@ def account_values(account: Account) -> dict[str, Any]:
     }
 
 
+def hold_values(hold: Hold) -> dict[str, Any]:
+    """What a webhook needs of a hold: what it reserved, where it stands, what it posted."""
+    return {
+        "id": hold.pk,
+        "reference": hold.reference,
+        "status": hold.status,
+        "amount": money.format_amount(hold.amount, hold.currency),
+        "currency": hold.currency,
+        "captured_amount": (
+            money.format_amount(hold.captured_amount, hold.currency)
+            if hold.captured_amount is not None
+            else None
+        ),
+        "source_id": hold.source_id,
+        "destination_id": hold.destination_id,
+        "transfer_id": hold.transfer_id,
+        "merchant_reference": hold.merchant_reference,
+        "expires_at": hold.expires_at.isoformat() if hold.expires_at else None,
+        "created_at": hold.created_at.isoformat(),
+        "resolved_at": hold.resolved_at.isoformat() if hold.resolved_at else None,
+    }
+
+
 def payload_of(event: str, objects: dict[str, Any]) -> dict[str, Any]:
     """The JSON document delivered for ``event`` (without the delivery's id)."""
     user = objects.get("user")
@@ -87,6 +110,8 @@ def payload_of(event: str, objects: dict[str, Any]) -> dict[str, Any]:
             payload[name] = transfer_values(value) if value is not None else None
     if "account" in objects:
         payload["account"] = account_values(objects["account"])
+    if "hold" in objects:
+        payload["hold"] = hold_values(objects["hold"])
     return payload
 
 

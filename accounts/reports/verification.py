@@ -10,7 +10,7 @@ from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Sum,
 from django.db.models.functions import Coalesce, Lag
 from django.utils.translation import gettext, ngettext
 
-from ..models import Account, Transaction, Transfer, money_field
+from ..models import Account, Hold, HoldStatus, Transaction, Transfer, money_field
 from ..vocabulary import normal_sign_expression
 from .balances import accounting_equation
 
@@ -63,6 +63,7 @@ def verify() -> Verification:
         _balance_drift,
         _running_balance_breaks,
         _equation_problem,
+        _pending_drift,
     ):
         result.problems.extend(check())
     return result
@@ -222,3 +223,54 @@ def _equation_problem() -> list[Problem]:
             )
         )
     return problems
+
+
+def _pending_sum(side: str) -> Coalesce:
+    """The total of the pending holds with the account on ``side`` (source or destination)."""
+    total = (
+        Hold.objects.filter(**{side: OuterRef("pk")}, status=HoldStatus.PENDING)
+        .order_by()
+        .values(side)
+        .annotate(s=Sum("amount"))
+        .values("s")
+    )
+    return Coalesce(
+        Subquery(total, output_field=money_field()), Value(Decimal(0)), output_field=money_field()
+    )
+
+
+def _pending_drift() -> list[Problem]:
+    """Accounts whose pending sums differ from their pending holds."""
+    drift = (
+        Account.objects.annotate(
+            holds_out=_pending_sum("source"), holds_in=_pending_sum("destination")
+        )
+        .annotate(
+            out_difference=F("pending_debits") - F("holds_out"),
+            in_difference=F("pending_credits") - F("holds_in"),
+        )
+        .filter(
+            Q(out_difference__gt=ROUNDING_TOLERANCE)
+            | Q(out_difference__lt=-ROUNDING_TOLERANCE)
+            | Q(in_difference__gt=ROUNDING_TOLERANCE)
+            | Q(in_difference__lt=-ROUNDING_TOLERANCE)
+        )
+    )
+    return [
+        Problem(
+            "pending_drift",
+            gettext("pending drift"),
+            gettext(
+                "%(account)s: pending debits %(debits)s and credits %(credits)s, its pending "
+                "holds give %(holds_out)s and %(holds_in)s"
+            )
+            % {
+                "account": account.code,
+                "debits": account.pending_debits,
+                "credits": account.pending_credits,
+                "holds_out": account.holds_out,
+                "holds_in": account.holds_in,
+            },
+        )
+        for account in drift
+    ]

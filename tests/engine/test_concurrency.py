@@ -13,6 +13,7 @@ at the top of the module. The children wait at a barrier so they start together.
 
 from __future__ import annotations
 
+import importlib
 import io
 import multiprocessing
 import os
@@ -97,6 +98,14 @@ def _transfer_once(source_pk: int, destination_pk: int, amount: str, key: str) -
 TASKS = {"spend": _spend, "reverse": _reverse, "refund": _refund, "transfer_once": _transfer_once}
 
 
+def _task(name: str) -> Any:
+    """A task of :data:`TASKS`, or another module's function named ``"module:function"``."""
+    if name in TASKS:
+        return TASKS[name]
+    module, _, function = name.partition(":")
+    return getattr(importlib.import_module(module), function)
+
+
 def _child(db_name: str, task: str, args: tuple[Any, ...], barrier: Any, results: Any) -> None:
     """Entry point of a spawned process: set Django up on the parent's test database."""
     os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
@@ -111,7 +120,7 @@ def _child(db_name: str, task: str, args: tuple[Any, ...], barrier: Any, results
     error = ""
     try:
         barrier.wait(timeout=START_TIMEOUT)
-        outcome = TASKS[task](*args)
+        outcome = _task(task)(*args)
     except BaseException as exc:  # report anything unexpected (deadlocks included) to the test
         error = f"{type(exc).__name__}: {exc}"
     finally:

@@ -56,7 +56,7 @@ def names(log: list[Received]) -> list[str]:
 
 
 def test_every_signal_has_a_name_and_the_module_exports_it():
-    assert len(events.EVENT_NAMES) == 8
+    assert len(events.EVENT_NAMES) == 12
     for name in events.EVENT_NAMES.values():
         assert getattr(events, name.replace(".", "_")) in events.EVENT_NAMES
         assert name.replace(".", "_") in events.__all__

@@ -53,6 +53,18 @@ _MY_ACCOUNT_CHECKS = _my_checks(
             "a balance stays within its credit limit",
             "within_credit_limit",
         ),
+        (
+            f"NEW.credit_limit IS NOT NULL AND NEW.balance < (CASE WHEN NEW.kind IN "
+            f"{DEBIT_NORMAL} THEN NEW.pending_credits ELSE NEW.pending_debits END) "
+            "- NEW.credit_limit",
+            "pending holds stay within the credit limit",
+            "within_credit_limit_holds",
+        ),
+        (
+            "NEW.pending_debits < 0 OR NEW.pending_credits < 0",
+            "pending amounts are not negative",
+            "pending_not_negative",
+        ),
         ("NEW.version < 0", "a version is not negative", "version_not_negative"),
         (
             "NEW.is_card AND (NEW.kind <> 'liability' OR NEW.credit_limit IS NULL)",

@@ -28,6 +28,7 @@ The package re-exports every public name, so callers import from :mod:`accounts.
 - :mod:`accounts.facade.holds`: :func:`authorise`, :func:`capture`, :func:`void` (two-phase
   transfers) and the expiry sweep's :func:`expired_holds`, :func:`expired_hold_ids`,
   :func:`release_expired_hold`;
+- :mod:`accounts.facade.sweeps`: :func:`expire_accounts`, the expiry sweep a chunk at a time;
 - :mod:`accounts.facade.batches`: :func:`transfer_many`, many postings as one atomic batch,
   written a chunk at a time;
 - :mod:`accounts.facade.common`: what the two-legged postings share (the pair's checks against
@@ -70,6 +71,7 @@ from .lifecycle import (
     thaw_account,
     top_up,
 )
+from .sweeps import SWEEP_CHUNK_SIZE, SweepResult, expire_accounts
 from .transfers import refundable_amount, reverse, transfer
 
 __all__ = [
@@ -81,8 +83,10 @@ __all__ = [
     "MERCHANT_REFERENCE_LENGTH_MAX",
     "POSTING_DATE_MIN",
     "SQLITE_MAX_AMOUNT",
+    "SWEEP_CHUNK_SIZE",
     "Credit",
     "Debit",
+    "SweepResult",
     "authorise",
     "capture",
     "close_account",
@@ -91,6 +95,7 @@ __all__ = [
     "edit_account",
     "exchange",
     "expire_account",
+    "expire_accounts",
     "expired_hold_ids",
     "expired_holds",
     "freeze_account",

@@ -368,6 +368,24 @@ def edit_account(
     return edited
 
 
+def check_sweepable(acct: Account) -> None:
+    """Refuse to sweep an account that holds a debt or that pending holds still draw on."""
+    checks.check_no_pending_holds(acct)
+    if acct.balance < 0:
+        # A debt does not lapse by itself.
+        raise exceptions.AccountNotEmpty(
+            gettext(
+                "Account %(account)s is overdrawn by %(amount)s %(currency)s; settle it "
+                "before it can be closed."
+            )
+            % {
+                "account": acct,
+                "amount": money.format_amount(-acct.balance, acct.currency),
+                "currency": acct.currency,
+            }
+        )
+
+
 def expire_account(
     account: Account, *, user: Any = None, reason: str | None = None, surface: str = Surface.CODE
 ) -> Transfer | None:
@@ -389,19 +407,7 @@ def expire_account(
         if acct.status != Status.OPEN or not acct.is_expired():
             return None
         swept = None
-        checks.check_no_pending_holds(acct)
-        if acct.balance < 0:
-            raise exceptions.AccountNotEmpty(
-                gettext(
-                    "Account %(account)s is overdrawn by %(amount)s %(currency)s; settle it "
-                    "before it can be closed."
-                )
-                % {
-                    "account": acct,
-                    "amount": money.format_amount(-acct.balance, acct.currency),
-                    "currency": acct.currency,
-                }
-            )
+        check_sweepable(acct)
         if acct.balance > 0:
             amount = acct.balance
             # Bring the balance to zero: debit a credit-normal account, credit a debit-normal.

@@ -98,3 +98,50 @@ def batch(ctx: Any) -> dict[str, Any]:
     results["speedup_chunks"] = base / results["chunks"]["seconds"]
     results["accounts"] = sizes.accounts
     return results
+
+
+def _expired_accounts(count: int) -> list[int]:
+    """Empty the ledger and make ``count`` funded accounts whose end date has just passed."""
+    import datetime
+
+    from django.utils import timezone
+
+    from accounts.models import Account
+
+    database.reset_ledger()
+    pks = ledger.make_accounts(count, prefix="SWEEP")
+    Account.objects.filter(pk__in=pks).update(
+        end_date=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    database.analyse(database.LEDGER_TABLES)
+    return pks
+
+
+def sweep(ctx: Any) -> dict[str, Any]:
+    """The expiry sweep of ``Sizes.sweep`` accounts: one by one, then in chunks of 500."""
+    from accounts import facade
+    from accounts.models import Account
+
+    from .scenarios import _progress
+
+    count = ctx.sizes.sweep
+    _progress(f"sweep: {count} expired accounts, expire_account one by one")
+    pks = _expired_accounts(count)
+
+    def one_by_one() -> None:
+        for account in Account.objects.filter(pk__in=pks).order_by("pk").iterator():
+            facade.expire_account(account)
+
+    results: dict[str, Any] = {"one_by_one": _timed(one_by_one, count)}
+    _progress(f"sweep: {count} expired accounts, expire_accounts in chunks")
+    pks = _expired_accounts(count)
+
+    def chunks() -> None:
+        for start in range(0, count, facade.SWEEP_CHUNK_SIZE):
+            facade.expire_accounts(pks[start : start + facade.SWEEP_CHUNK_SIZE])
+
+    results["chunks"] = _timed(chunks, count)
+    closed = Account.objects.filter(pk__in=pks, status="closed").count()
+    results["all_closed"] = closed == count
+    results["speedup"] = results["one_by_one"]["seconds"] / results["chunks"]["seconds"]
+    return results

@@ -19,6 +19,10 @@ REPO_DIR = Path(__file__).resolve().parent.parent
 
 #: Ledger tables emptied before each scenario, children first.
 LEDGER_TABLES = (
+    # Rows that point at transfers and accounts first: the audit trail, keys and holds.
+    "accounts_auditentry",
+    "accounts_idempotencykey",
+    "accounts_hold",
     "accounts_transaction",
     "accounts_transfer",
     "accounts_account_secondary_users",

@@ -169,6 +169,16 @@ def table(run: dict[str, Any]) -> str:
     batch = results.get("batch")
     if batch:
         lines.extend(_batch_rows(batch, row))
+    sweep = results.get("sweep")
+    if sweep:
+        for key, label in (
+            ("one_by_one", "expire_account one by one"),
+            ("chunks", "expire_accounts, chunks of 500"),
+        ):
+            lines.append(
+                row.format(f"Sweep: {label}, accounts/s", _n(sweep[key]["per_second"]), "", "")
+            )
+        lines.append(row.format("  speed-up", f"{sweep['speedup']:.1f}x", "", ""))
     reads = results.get("reads")
     if reads:
         lat = reads["latency_us"]
@@ -249,6 +259,9 @@ def _facade_parts(results: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     if "batch" in results:
         for key in ("one_by_one", "one_call", "chunks"):
             parts.append((f"batch {key}", results["batch"][key]))
+    if "sweep" in results:
+        for key in ("one_by_one", "chunks"):
+            parts.append((f"sweep {key}", results["sweep"][key]))
     return parts
 
 

@@ -37,7 +37,7 @@ from django.db import connection
 from . import batch, counting, database, ledger, workers
 from .raw import Baseline
 
-SCENARIOS = ("sequential", "concurrent", "reads", "batch")
+SCENARIOS = ("sequential", "concurrent", "reads", "batch", "sweep")
 
 #: Transfers made before each timed run, to open connections and warm caches.
 WARM_UP_TRANSFERS = 20
@@ -56,10 +56,13 @@ class Sizes:
     short_legs: int = 100
     reads: int = 1000
     batch: int = 10_000
+    sweep: int = 2000
 
 
 FULL = Sizes()
-QUICK = Sizes(sequential=300, per_worker=150, counted=20, long_legs=10_000, reads=200, batch=2000)
+QUICK = Sizes(
+    sequential=300, per_worker=150, counted=20, long_legs=10_000, reads=200, batch=2000, sweep=500
+)
 
 
 @dataclass
@@ -442,4 +445,5 @@ RUNNERS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "concurrent": concurrent,
     "reads": reads,
     "batch": batch.batch,
+    "sweep": batch.sweep,
 }

@@ -159,12 +159,20 @@ def emit(
     :data:`event_recorded` receivers run now, ``signal``'s receivers after the outermost commit
     on ``using``, and neither ever runs for work that is rolled back.
     """
-    if idempotency_key is None:
-        idempotency_key = _current_key.get()
     name = EVENT_NAMES[signal]
     sender = _sender_of(signal)
+    # Only what someone listens to costs anything: a batch of a million transfers holds no
+    # callback until its commit unless a receiver of the after-commit signal is connected.
+    recorded, announced = event_recorded.has_listeners(sender), signal.has_listeners(sender)
+    if not (recorded or announced):
+        return
+    if idempotency_key is None:
+        idempotency_key = _current_key.get()
     payload = {**objects, "user": user, "idempotency_key": idempotency_key, "using": using}
-    event_recorded.send(sender=sender, event=name, **payload)
+    if recorded:
+        event_recorded.send(sender=sender, event=name, **payload)
+    if not announced:
+        return
 
     def send() -> None:
         for receiver, result in signal.send_robust(sender=sender, **payload):

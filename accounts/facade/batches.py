@@ -36,12 +36,12 @@ from typing import Any, TypeVar
 from django.db import connections, transaction
 from django.utils.translation import gettext
 
-from .. import exceptions
+from .. import events, exceptions
 from ..ledger import checks, posting, posting_bulk
 from ..ledger.checks import validate_amount
 from ..ledger.posting_sql import LockedAccounts
 from ..models import Account, Transfer, TransferKind
-from .common import check_pair
+from .common import check_pair, once
 from .entries import Credit, Debit, _check_entry_lines, _entry_legs
 
 #: Items checked and written together: one lock statement and a few writes per chunk. Memory
@@ -84,6 +84,7 @@ def transfer_many(
     user: Any = None,
     chunk_size: int = BATCH_CHUNK_SIZE,
     return_transfers: bool = True,
+    idempotency_key: str | None = None,
 ) -> list[Transfer]:
     """Post every item, all or nothing, and return their transfers in input order.
 
@@ -102,6 +103,12 @@ def transfer_many(
     end, as :func:`transfer` shows them), are all the batch keeps per item. With
     ``return_transfers=False`` it keeps neither, returns an empty list and its memory stays
     flat however long the input: for jobs of millions of items.
+
+    With ``idempotency_key`` the batch runs at most once, as :func:`transfer` does: a replay
+    with the same key, items (compared item by item, accounts by key) and ``user`` returns the
+    first call's transfers, read again, and writes nothing (an empty list if the first call
+    kept none); other items raise :class:`~accounts.exceptions.IdempotencyConflict`. A keyed
+    batch must be a list or tuple, whose items can be compared before anything is written.
     """
     if not isinstance(chunk_size, int) or not 1 <= chunk_size <= BATCH_CHUNK_SIZE_MAX:
         raise exceptions.InvalidTransfer(
@@ -109,6 +116,10 @@ def transfer_many(
             % {"limit": BATCH_CHUNK_SIZE_MAX}
         )
     replayable = isinstance(items, Sequence)
+    if idempotency_key is not None and not replayable:
+        raise exceptions.InvalidTransfer(
+            gettext("A batch with an idempotency key must be a list or a tuple of items.")
+        )
     iterator = iter(items)
     first = next(iterator, _NOTHING)
     if first is _NOTHING:
@@ -139,6 +150,9 @@ def transfer_many(
         posting.sync(batch.caller_accounts.values(), batch.locked)
         return batch.transfers
 
+    if idempotency_key is not None:
+        arguments = {"items": items, "user": user, "return_transfers": return_transfers}
+        return once(using, idempotency_key, "transfer_many", arguments, run)
     if replayable:
         return posting.in_transaction(using, run)
     if connections[using].in_atomic_block:
@@ -169,14 +183,19 @@ class _Batch:
 
     def post(self, parsed: list[_Item]) -> None:
         """Check every item against the locked rows, in order, then write them together."""
+        written: list[Transfer] = []
         for item in parsed:
             try:
                 new = self.writer.add(self._posting(item))
             except exceptions.AccountException as error:
                 raise _at(error, item.index) from None
-            if self.keep:
-                self.transfers.append(new)
+            written.append(new)
         self.writer.flush()
+        # After the flush: the transfers have their keys, which the events' receivers need.
+        for new in written:
+            events.emit(events.transfer_posted, transfer=new, user=self.user, using=self.using)
+        if self.keep:
+            self.transfers.extend(written)
 
     def finish(self) -> None:
         """Move every touched account's row to its balance and version after the batch."""

@@ -90,7 +90,7 @@ def check_pair(
         raise exceptions.Unauthorised(checks.unauthorised(user, src))
 
 
-Result = TypeVar("Result", Transfer, Account, Hold)
+Result = TypeVar("Result", Transfer, Account, Hold, list[Transfer])
 
 
 def once(

@@ -148,8 +148,11 @@ def claim(using: str, key: str, operation: str, digests: dict[str, str]) -> Any:
     return result_of(row, using)
 
 
-def result_of(row: IdempotencyKey, using: str) -> Transfer | Account | Hold:
+def result_of(row: IdempotencyKey, using: str) -> Transfer | Account | Hold | list[Transfer]:
     """The result a key's first call recorded, read again from the database."""
+    if row.transfers is not None:  # a batch: its transfers in order
+        found = Transfer.objects.using(using).in_bulk(row.transfers)
+        return [found[pk] for pk in row.transfers]
     if row.hold_id is not None:
         return Hold.objects.using(using).select_for_update().get(pk=row.hold_id)
     if row.transfer_id is not None:
@@ -184,5 +187,9 @@ def record(using: str, key: str, result: Any) -> None:
         IdempotencyKey.objects.using(using).filter(key=key).update(account=result)
     elif isinstance(result, Hold):
         IdempotencyKey.objects.using(using).filter(key=key).update(hold=result)
+    elif isinstance(result, list):
+        IdempotencyKey.objects.using(using).filter(key=key).update(
+            transfers=[transfer.pk for transfer in result]
+        )
     else:  # pragma: no cover - the facade's calls return one or the other
         raise TypeError(f"cannot record a {type(result).__name__} as an idempotent result")

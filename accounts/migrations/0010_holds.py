@@ -5,7 +5,8 @@
   The database refuses an account whose posted balance, less what its holds would take off it,
   falls below minus its credit limit (``accounts_account_within_credit_limit_holds``), so
   reserved money cannot be spent twice.
-* ``IdempotencyKey.hold``: what a keyed ``authorise`` or ``void`` produced.
+* ``IdempotencyKey.hold``: what a keyed ``authorise`` or ``void`` produced;
+  ``IdempotencyKey.transfers``: a keyed batch's transfers.
 * The ledger's rules, frozen as ``sql/0010_<vendor>.sql``: MariaDB's triggers re-check the two
   new account constraints (T7); the other vendors' rules are 0007's, frozen again as the latest
   version. SQLite rebuilds the accounts table to add the columns, so there the old triggers come
@@ -311,6 +312,11 @@ class Migration(migrations.Migration):
                 models.Q(("status__in", ["pending", "captured", "voided", "expired"])),
                 "accounts_hold_status_known",
             ),
+        ),
+        migrations.AddField(
+            model_name="idempotencykey",
+            name="transfers",
+            field=models.JSONField(blank=True, null=True, verbose_name="transfers"),
         ),
         migrations.RunPython(install, uninstall, elidable=False),
     ]

@@ -59,6 +59,8 @@ class IdempotencyKey(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    #: A batch's transfers (``transfer_many``), by key, in input order.
+    transfers = models.JSONField(_("transfers"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
 
     class Meta:

@@ -461,3 +461,47 @@ def test_a_refusal_names_its_item_in_the_active_language(source, account):
     with translation.override("de"), pytest.raises(exceptions.SameAccount) as refused:
         facade.transfer_many([{"source": source, "destination": source, "amount": TEN}])
     assert refused.value.message == "Eintrag 0: Quell- und Zielkonto sind dasselbe Konto."
+
+
+# -- idempotency keys ---------------------------------------------------------------------------
+
+
+def test_a_keyed_batch_replays_its_transfers_in_order_and_writes_nothing(
+    source, account, unchanged
+):
+    from accounts.models import IdempotencyKey
+
+    other = AccountFactory()
+    items = [
+        {"source": source, "destination": account, "amount": Decimal("2.00")},
+        {"source": source, "destination": other, "amount": Decimal("3.00")},
+    ]
+    first = facade.transfer_many(items, idempotency_key="month-2026-11")
+    with unchanged():
+        again = facade.transfer_many(list(items), idempotency_key="month-2026-11")
+    assert [t.pk for t in again] == [t.pk for t in first]
+    assert IdempotencyKey.objects.get(key="month-2026-11").transfers == [t.pk for t in first]
+
+
+def test_a_keyed_batch_with_other_items_is_refused(source, account, unchanged):
+    items = [{"source": source, "destination": account, "amount": Decimal("2.00")}]
+    facade.transfer_many(items, idempotency_key="batch-1")
+    changed = [{"source": source, "destination": account, "amount": Decimal("2.01")}]
+    with unchanged(), pytest.raises(exceptions.IdempotencyConflict) as refused:
+        facade.transfer_many(changed, idempotency_key="batch-1")
+    assert refused.value.fields == ("items",)
+
+
+def test_a_refused_keyed_batch_leaves_the_key_free(source, account, unchanged):
+    card = AccountFactory()
+    items = [{"source": card, "destination": account, "amount": Decimal("5.00")}]
+    with unchanged(), pytest.raises(exceptions.InsufficientFunds):
+        facade.transfer_many(items, idempotency_key="batch-2")
+    facade.transfer(source, card, Decimal("5.00"))
+    assert len(facade.transfer_many(items, idempotency_key="batch-2")) == 1
+
+
+def test_a_keyed_batch_must_be_a_list_or_tuple(source, account, unchanged):
+    items = ({"source": source, "destination": account, "amount": Decimal("1.00")} for _ in "ab")
+    with unchanged(), pytest.raises(exceptions.InvalidTransfer):
+        facade.transfer_many(items, idempotency_key="batch-3")

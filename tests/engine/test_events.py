@@ -377,3 +377,34 @@ def test_nested_acts_carry_the_key_of_the_call_that_made_them(
     assert names(received) == ["transfer.posted", "account.created", "transfer.posted"]
     keys = [event.kwargs["idempotency_key"] for event in received]
     assert keys == ["card-1", "card-1", "swap-1"]
+
+
+def test_a_batch_sends_transfer_posted_for_each_transfer_after_commit(
+    received, django_capture_on_commit_callbacks
+):
+    source, first, second = SourceAccountFactory(), AccountFactory(), AccountFactory()
+    items = [
+        {"source": source, "destination": first, "amount": TEN},
+        {"source": source, "destination": second, "amount": TEN},
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        made = facade.transfer_many(items, idempotency_key="batch-events")
+        assert received == []
+    assert names(received) == ["transfer.posted", "transfer.posted"]
+    assert [event.kwargs["transfer"] for event in received] == made
+    assert {event.kwargs["idempotency_key"] for event in received} == {"batch-events"}
+    assert all(event.kwargs["transfer"].pk is not None for event in received)
+
+
+def test_a_refused_batch_sends_nothing(received, django_capture_on_commit_callbacks):
+    source, card = SourceAccountFactory(), AccountFactory()
+    items = [
+        {"source": source, "destination": card, "amount": TEN},
+        {"source": card, "destination": source, "amount": TEN * 2},
+    ]
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(exceptions.InsufficientFunds),
+    ):
+        facade.transfer_many(items)
+    assert received == []

@@ -8,6 +8,7 @@ prepared, so the quick start can never drift from the code.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -42,4 +43,5 @@ def test_the_readme_examples_run_as_written(capsys):
 
     printed = capsys.readouterr().out.splitlines()
     assert printed and printed[0].startswith("insufficient_funds ")
-    assert namespace["card"].balance == 50  # type: ignore[attr-defined]
+    # 50.00 loaded, 20.00 spent and reversed, 7.50 captured of a hold, 5.00 paid once.
+    assert namespace["card"].balance == Decimal("37.50")  # type: ignore[attr-defined]

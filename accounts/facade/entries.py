@@ -182,9 +182,12 @@ def exchange(
 ) -> Transfer:
     """Change currency: take ``source_amount`` from ``source``, give ``destination_amount``.
 
-    The entry balances in each currency through the trading account of that currency (kind
-    trading, under the trading parent, created on first use): Cr source / Dr trading in the
-    source currency, Dr destination / Cr trading in the destination currency.
+    Any two kinds of account: the source's natural balance falls by ``source_amount`` and the
+    destination's rises by ``destination_amount``. The entry balances in each currency through
+    the trading account of that currency (kind trading, under the trading parent, created on
+    first use), whose line takes the opposite side of its account's: for an asset paying a
+    liability, Cr asset / Dr trading in the source currency, Cr liability / Dr trading in the
+    destination currency.
     ``idempotency_key`` works as for :func:`~accounts.facade.transfer`.
     """
     arguments = dict(locals())  # before any is rebound: what a key remembers
@@ -202,15 +205,17 @@ def exchange(
         with transaction.atomic(using=using):
             source_trading = trading_account(source.currency)
             destination_trading = trading_account(destination.currency)
+            # Each side balances in its own currency: the trading line takes the opposite side
+            # of its account's line. Lowering a natural balance credits a debit-normal account
+            # (an asset paying out) and debits a credit-normal one (a gift card spent); raising
+            # one is the other way round.
+            lower, raise_ = (Credit, Debit) if source.is_debit_normal else (Debit, Credit)
+            gain, offset = (Debit, Credit) if destination.is_debit_normal else (Credit, Debit)
             lines: list[Debit | Credit] = [
-                Credit(source, source_amount)
-                if source.is_debit_normal
-                else Debit(source, source_amount),
-                Debit(source_trading, source_amount),
-                Debit(destination, destination_amount)
-                if destination.is_debit_normal
-                else Credit(destination, destination_amount),
-                Credit(destination_trading, destination_amount),
+                lower(source, source_amount),
+                raise_(source_trading, source_amount),
+                gain(destination, destination_amount),
+                offset(destination_trading, destination_amount),
             ]
             return post(
                 lines,

@@ -265,3 +265,33 @@ def test_adding_a_bare_number_to_a_balance_is_refused():
 def test_a_sum_of_balances_starts_from_an_empty_balance():
     parts = [Balance({"GBP": Decimal("1")}), Balance({"EUR": Decimal("2")})]
     assert sum(parts, Balance()) == Balance({"GBP": Decimal("1"), "EUR": Decimal("2")})
+
+
+# -- exchange between any two kinds (issue 13) --------------------------------------------------
+
+KINDS = [Kind.ASSET, Kind.LIABILITY, Kind.EQUITY, Kind.INCOME, Kind.EXPENSE]
+
+
+@pytest.mark.parametrize("source_kind", KINDS)
+@pytest.mark.parametrize("destination_kind", KINDS)
+def test_an_exchange_moves_natural_balances_between_any_two_kinds(source_kind, destination_kind):
+    source = make("From", source_kind, "GBP", credit_limit=None)
+    destination = make("To", destination_kind, "EUR", credit_limit=None)
+
+    swap = facade.exchange(
+        source=source,
+        destination=destination,
+        source_amount=Decimal("100.00"),
+        destination_amount=Decimal("117.50"),
+    )
+
+    assert swap.kind == TransferKind.EXCHANGE
+    assert natural(source) == Decimal("-100.00")
+    assert natural(destination) == Decimal("117.50")
+    # Each currency balances through its trading account.
+    legs = list(swap.transactions.values_list("currency", "amount"))
+    for currency in ("GBP", "EUR"):
+        assert sum(amount for cur, amount in legs if cur == currency) == 0
+    assert reports.trial_balance().is_balanced
+    assert reports.accounting_equation().holds
+    assert reports.verify().ok

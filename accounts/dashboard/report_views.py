@@ -44,7 +44,7 @@ from .filter_forms import AsOfForm, PeriodForm, TreeFilterForm
 
 # The CSV downloads' header rows are column identifiers for the programs that read the files:
 # English codes whatever the language of the page, never translated. So are the values that
-# name a category (a kind, a bucket, a line of the profit and loss), as in the ledger.
+# name a category (a kind, a bucket, a line of the gift-card flows), as in the ledger.
 
 
 def _currencies(*balances: Balance) -> list[str]:
@@ -259,12 +259,13 @@ class DeferredIncomeView(ReportView):
         return ["bucket", "currency", "amount"], rows
 
 
-class ProfitAndLossView(ReportView):
-    """What moved in a period: loads per source, redemptions, expiries, refunds, reversals."""
+class GiftCardFlowsView(ReportView):
+    """What moved through the cards in a period: loads per source, redemptions, expiries,
+    refunds, reversals."""
 
-    template_name = "accounts/dashboard/reports/profit_and_loss.html"
+    template_name = "accounts/dashboard/reports/gift_card_flows.html"
     form_class = PeriodForm
-    csv_name = "profit-and-loss.csv"
+    csv_name = "gift-card-flows.csv"
 
     def get_form(self) -> Form:
         # Without a period asked for, show the current month so far.
@@ -279,7 +280,7 @@ class ProfitAndLossView(ReportView):
 
     def compute(self, form: Any) -> dict[str, Any]:
         start, end = form.bounds() if form.is_valid() else (None, None)
-        result = reports.profit_and_loss(start, end)
+        result = reports.gift_card_flows(start, end)
         # Each line: its name in the CSV (English, see above), its label on the page, amounts.
         lines: list[tuple[str, str, Balance]] = [
             (

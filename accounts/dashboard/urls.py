@@ -7,6 +7,7 @@ from . import (
     account_action_views,
     account_views,
     audit_views,
+    book_views,
     confirmations,
     print_views,
     report_views,
@@ -111,7 +112,9 @@ for slug, name, view in (
     ("trial-balance", "report_trial_balance", report_views.TrialBalanceView),
     ("account-tree", "report_account_tree", report_views.AccountTreeView),
     ("deferred-income", "report_deferred_income", report_views.DeferredIncomeView),
-    ("profit-and-loss", "report_profit_and_loss", report_views.ProfitAndLossView),
+    ("profit-and-loss", "report_profit_and_loss", book_views.ProfitAndLossView),
+    ("balance-sheet", "report_balance_sheet", book_views.BalanceSheetView),
+    ("gift-card-flows", "report_gift_card_flows", report_views.GiftCardFlowsView),
 ):
     urlpatterns += [
         path(f"reports/{slug}/", view.as_view(), name=name),

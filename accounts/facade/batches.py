@@ -104,22 +104,11 @@ def transfer_many(
     ``return_transfers=False`` it keeps neither, returns an empty list and its memory stays
     flat however long the input: for jobs of millions of items.
 
-    With ``idempotency_key`` the batch runs at most once, as :func:`transfer` does: a replay
-    with the same key, items (compared item by item, accounts by key) and ``user`` returns the
-    first call's transfers, read again, and writes nothing (an empty list if the first call
-    kept none); other items raise :class:`~accounts.exceptions.IdempotencyConflict`. A keyed
-    batch must be a list or tuple, whose items can be compared before anything is written.
+    With ``idempotency_key`` (a list or tuple only) the batch runs at most once, as
+    :func:`transfer` does: a replay returns the first call's transfers, read again.
     """
-    if not isinstance(chunk_size, int) or not 1 <= chunk_size <= BATCH_CHUNK_SIZE_MAX:
-        raise exceptions.InvalidTransfer(
-            gettext("The chunk size must be a whole number from 1 to %(limit)d.")
-            % {"limit": BATCH_CHUNK_SIZE_MAX}
-        )
     replayable = isinstance(items, Sequence)
-    if idempotency_key is not None and not replayable:
-        raise exceptions.InvalidTransfer(
-            gettext("A batch with an idempotency key must be a list or a tuple of items.")
-        )
+    _check_call(chunk_size, keyed=idempotency_key is not None, replayable=replayable)
     iterator = iter(items)
     first = next(iterator, _NOTHING)
     if first is _NOTHING:
@@ -159,6 +148,18 @@ def transfer_many(
         return run()
     with transaction.atomic(using=using):
         return run()
+
+
+def _check_call(chunk_size: Any, *, keyed: bool, replayable: bool) -> None:
+    if not isinstance(chunk_size, int) or not 1 <= chunk_size <= BATCH_CHUNK_SIZE_MAX:
+        raise exceptions.InvalidTransfer(
+            gettext("The chunk size must be a whole number from 1 to %(limit)d.")
+            % {"limit": BATCH_CHUNK_SIZE_MAX}
+        )
+    if keyed and not replayable:
+        raise exceptions.InvalidTransfer(
+            gettext("A batch with an idempotency key must be a list or a tuple of items.")
+        )
 
 
 def _chunks(pairs: Iterable[T], size: int) -> Iterator[list[T]]:

@@ -1,4 +1,5 @@
-"""Read-only views of the ledger: statements, trial balance, equation, ageing, P&L, checks.
+"""Read-only views of the ledger: statements, trial balance, equation, P&L, balance sheet,
+gift-card flows, ageing, checks.
 
 Each report is a fixed number of aggregate queries, whatever the number of accounts or legs,
 and never adds amounts of different currencies together. Balances are in natural sign.
@@ -14,6 +15,7 @@ from .account_statement import (
     statement,
 )
 from .balances import Equation, TrialBalance, TrialBalanceRow, accounting_equation, trial_balance
+from .books import BalanceSheet, BookRow, ProfitAndLoss, balance_sheet, profit_and_loss
 from .deferred import (
     DEFERRED_BUCKET_KEYS,
     DEFERRED_BUCKET_LABELS,
@@ -22,7 +24,7 @@ from .deferred import (
     OPEN_ENDED_BUCKET,
     deferred_income,
 )
-from .flows import ProfitAndLoss, profit_and_loss
+from .flows import GiftCardFlows, gift_card_flows
 from .verification import ROUNDING_TOLERANCE, Problem, Verification, verify
 
 __all__ = [
@@ -50,7 +52,13 @@ __all__ = [
     "DEFERRED_BUCKET_KEYS",
     "DEFERRED_BUCKET_LABELS",
     "deferred_income",
-    # profit and loss
+    # the books: profit and loss, balance sheet
+    "BookRow",
     "ProfitAndLoss",
     "profit_and_loss",
+    "BalanceSheet",
+    "balance_sheet",
+    # what moved through the gift cards
+    "GiftCardFlows",
+    "gift_card_flows",
 ]

@@ -1,4 +1,4 @@
-"""What moved in a period: the shop's profit and loss."""
+"""What moved through the gift-card accounts in a period: loads, redemptions, expiries."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from ..money import Balance
 
 
 @dataclass
-class ProfitAndLoss:
+class GiftCardFlows:
     start: datetime.datetime | None
     end: datetime.datetime | None
     loads: dict[str, Balance]  # source account name -> amount loaded
@@ -27,9 +27,9 @@ class ProfitAndLoss:
         return self.redemptions + self.expiries - self.refunds - self.reversals
 
 
-def profit_and_loss(
+def gift_card_flows(
     start: datetime.datetime | None = None, end: datetime.datetime | None = None
-) -> ProfitAndLoss:
+) -> GiftCardFlows:
     """What moved in a period: loads from each source, redemptions, expiries, refunds.
 
     Loads are transfers out of any asset account into a liability; redemptions are transfers
@@ -74,7 +74,7 @@ def profit_and_loss(
             loads[row["source__name"] or row["source__code"] or SOURCE_CODE] += amount
         else:
             totals[row["category"]] += amount
-    return ProfitAndLoss(
+    return GiftCardFlows(
         start,
         end,
         dict(loads),

@@ -39,17 +39,29 @@ REPORTS = [
         ["≤30 days", "GBP", "70.00"],
     ),
     (
-        "Profit and loss",
-        "profit-and-loss.csv",
+        "Gift-card flows",
+        "gift-card-flows.csv",
         ["line", "currency", "amount"],
         ["Redemptions", "GBP", "30.00"],
+    ),
+    (
+        "Profit and loss",
+        "profit-and-loss.csv",
+        ["section", "code", "currency", "amount"],
+        ["income", "HOUSE-RENT", "GBP", "1200.00"],
+    ),
+    (
+        "Balance sheet",
+        "balance-sheet.csv",
+        ["section", "code", "currency", "amount"],
+        ["assets", "HOUSE", "GBP", "1200.00"],
     ),
 ]
 
 
 @pytest.fixture
 def shop(transactional_db: None) -> None:
-    """A small shop's books, all posted this month so the profit and loss shows them.
+    """A small shop's books, all posted this month so the period reports show them.
 
     Two gift cards, one spent from and one swept into the expired account when it lapsed, an
     open-ended store credit, and a house's bank account under a parent that only sums it.

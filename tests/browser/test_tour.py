@@ -94,6 +94,8 @@ def test_every_report_draws_the_demo_s_books(demo_page: Page, screenshot: Any) -
         ("account-tree", "Account tree", False),
         ("deferred-income", "Deferred income", True),
         ("profit-and-loss", "Profit and loss", True),
+        ("balance-sheet", "Balance sheet", True),
+        ("gift-card-flows", "Gift-card flows", True),
     ):
         page.goto(f"/dashboard/reports/{path}/")
         expect(heading(page, title)).to_be_visible()

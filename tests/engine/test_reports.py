@@ -31,7 +31,7 @@ def test_reports_agree_after_a_load_and_an_expiry_sweep(source):
     assert reports.accounting_equation().holds
     st = reports.statement(card)
     assert [line.balance for line in st.lines] == [Decimal("12.50"), Decimal("0")]
-    pnl = reports.profit_and_loss()
+    pnl = reports.gift_card_flows()
     assert pnl.expiries == Decimal("12.50")
     assert reports.deferred_income()["expired"] == 0
 
@@ -68,5 +68,5 @@ def test_a_back_dated_transfer_is_dated_like_its_legs(source, account):
     t = facade.transfer(source, account, Decimal("3.00"), date=then)
     assert t.created_at == then
     assert {leg.created_at for leg in t.transactions.all()} == {then}
-    recent = reports.profit_and_loss(start=timezone.now() - datetime.timedelta(days=30))
+    recent = reports.gift_card_flows(start=timezone.now() - datetime.timedelta(days=30))
     assert recent.loads == {}

@@ -137,6 +137,10 @@ PAGES = [
     ("report_deferred_income_csv", None, "view_reports"),
     ("report_profit_and_loss", None, "view_reports"),
     ("report_profit_and_loss_csv", None, "view_reports"),
+    ("report_balance_sheet", None, "view_reports"),
+    ("report_balance_sheet_csv", None, "view_reports"),
+    ("report_gift_card_flows", None, "view_reports"),
+    ("report_gift_card_flows_csv", None, "view_reports"),
 ]
 ACTIONS = [
     ("account_top_up", "card", "change_account"),
@@ -1058,36 +1062,36 @@ def test_deferred_income_as_of_a_later_day_counts_the_card_as_expired(staff_clie
     assert cells["expired"]["GBP"] == Decimal("30.00")
 
 
-def test_profit_and_loss_shows_loads_per_source_and_redemptions(staff_client, shop):
-    response = staff_client.get(url("report_profit_and_loss"))
+def test_gift_card_flows_shows_loads_per_source_and_redemptions(staff_client, shop):
+    response = staff_client.get(url("report_gift_card_flows"))
     lines = {row["label"]: dict(row["cells"]) for row in response.context["rows"]}
     assert lines[f"Loaded from {shop.name}"]["GBP"] == Decimal("100.00")
     assert lines["Redemptions"]["GBP"] == Decimal("25.00")
-    rows = csv_rows(staff_client.get(url("report_profit_and_loss_csv")))
+    rows = csv_rows(staff_client.get(url("report_gift_card_flows_csv")))
     assert rows[0] == ["line", "currency", "amount"]
     assert ["Redemptions", "GBP", "25.00"] in rows
 
 
-def test_profit_and_loss_income_deducts_a_reversed_redemption(staff_client, shop):
+def test_gift_card_flows_income_deducts_a_reversed_redemption(staff_client, shop):
     redemption = Transfer.objects.get(destination=Account.objects.sales())
     facade.reverse(redemption)
-    response = staff_client.get(url("report_profit_and_loss"))
+    response = staff_client.get(url("report_gift_card_flows"))
     lines = {row["label"]: dict(row["cells"]) for row in response.context["rows"]}
     assert lines["Reversals paid back from income"]["GBP"] == Decimal("25.00")
     assert lines["Income (redemptions + expiries − refunds − reversals)"]["GBP"] == 0
 
 
-def test_profit_and_loss_counts_redemptions_in_every_currency(staff_client):
+def test_gift_card_flows_counts_redemptions_in_every_currency(staff_client):
     euros = facade.create_account(amount=Decimal("30.00"), currency="EUR")
     facade.transfer(euros, Account.objects.sales(currency="EUR"), Decimal("12.00"))
-    response = staff_client.get(url("report_profit_and_loss"))
+    response = staff_client.get(url("report_gift_card_flows"))
     lines = {row["label"]: dict(row["cells"]) for row in response.context["rows"]}
     assert lines["Redemptions"]["EUR"] == Decimal("12.00")
 
 
-def test_profit_and_loss_for_a_past_period_is_empty(staff_client, shop):
+def test_gift_card_flows_for_a_past_period_is_empty(staff_client, shop):
     response = staff_client.get(
-        url("report_profit_and_loss"), {"start": "2001-01-01", "end": "2001-01-31"}
+        url("report_gift_card_flows"), {"start": "2001-01-01", "end": "2001-01-31"}
     )
     assert response.context["currencies"] == []
     assert "Nothing moved in this period." in body(response)
@@ -1165,3 +1169,36 @@ def test_the_pages_use_no_external_assets(staff_client, card):
 )
 def test_the_money_filter_uses_the_currencys_minor_units(amount, currency, shown):
     assert money(amount, currency) == shown
+
+
+def test_the_profit_and_loss_page_lists_income_and_expense_accounts(staff_client):
+    bank = AccountFactory(kind=Kind.ASSET, credit_limit=None, code="BANK")
+    rent = AccountFactory(kind=Kind.INCOME, credit_limit=None, code="RENT", name="Rent")
+    bills = AccountFactory(kind=Kind.EXPENSE, credit_limit=None, code="BILLS", name="Bills")
+    facade.transfer(bank, rent, Decimal("900.00"))
+    facade.transfer(bills, bank, Decimal("120.50"))
+    response = staff_client.get(url("report_profit_and_loss"))
+    income, expenses = response.context["sections"]
+    assert [line["label"] for line in income["lines"]] == ["Rent"]
+    assert [line["label"] for line in expenses["lines"]] == ["Bills"]
+    assert dict(response.context["net"]["cells"])["GBP"] == [Decimal("779.50")]
+    rows = csv_rows(staff_client.get(url("report_profit_and_loss_csv")))
+    assert rows[0] == ["section", "code", "currency", "amount"]
+    assert ["income", "RENT", "GBP", "900.00"] in rows
+    assert ["net income", "net income", "GBP", "779.50"] in rows
+
+
+def test_the_balance_sheet_folds_cards_and_compares_two_days(staff_client):
+    bank = AccountFactory(kind=Kind.ASSET, credit_limit=None, code="BANK", name="Bank")
+    facade.create_card(amount=Decimal("30.00"), source=bank)
+    facade.create_card(amount=Decimal("20.00"), source=bank)
+    yesterday = (timezone.localdate() - datetime.timedelta(days=1)).isoformat()
+    response = staff_client.get(url("report_balance_sheet"), {"compare": yesterday})
+    sections = {section["name"]: section for section in response.context["sections"]}
+    liabilities = {line["label"]: dict(line["cells"]) for line in sections["liabilities"]["lines"]}
+    assert liabilities["Customer cards (2)"]["GBP"] == [Decimal("50.00"), Decimal("0")]
+    assert response.context["balances"] == [True, True]
+    rows = csv_rows(staff_client.get(url("report_balance_sheet_csv"), {"compare": yesterday}))
+    assert rows[0] == ["section", "code", "currency", "amount", "comparison"]
+    assert ["assets", "BANK", "GBP", "50.00", "0.00"] in rows
+    assert not any("-" in row[1] and row[1].count("-") == 3 for row in rows)  # no card codes

@@ -818,10 +818,10 @@ def test_a_download_with_bad_filters_says_why_in_the_language(german_staff):
 
 def test_csv_headers_stay_english_codes_and_report_labels_are_translated(german_staff):
     facade.create_card(amount=Decimal("5.00"))
-    page = german_staff.get(url("report_profit_and_loss"))
+    page = german_staff.get(url("report_gift_card_flows"))
     for row in page.context["rows"]:
         assert_translated(row["label"])
-    rows = list(csv.reader(io.StringIO(body(german_staff.get(url("report_profit_and_loss_csv"))))))
+    rows = list(csv.reader(io.StringIO(body(german_staff.get(url("report_gift_card_flows_csv"))))))
     assert rows[0] == ["line", "currency", "amount"]
     assert not any(i18n.OPEN in cell for row in rows for cell in row)
     deferred = german_staff.get(url("report_deferred_income"))

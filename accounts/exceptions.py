@@ -404,3 +404,22 @@ class PendingHolds(AccountException):
     default_message = _(
         "An account with pending holds cannot be closed or expired: capture or void them first."
     )
+
+
+# -- closed periods ------------------------------------------------------------------------------
+
+
+class PeriodClosed(AccountException):
+    """Nothing may be dated inside a closed period: post a correction in an open one."""
+
+    code = "period_closed"
+    default_message = _(
+        "Nothing may be dated inside a closed period: post a correction in an open one."
+    )
+
+
+class InvalidClosing(AccountException):
+    """A period closes through a past day, later than the last one closed."""
+
+    code = "invalid_closing"
+    default_message = _("A period closes through a past day, later than the last one closed.")

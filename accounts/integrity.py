@@ -225,6 +225,13 @@ AUDIT = {
     "sqlite": (sqlite.AUDIT, sqlite.AUDIT_REVERSE),
 }
 
+#: T8, installed by migration 0011 with the table of closed periods.
+PERIODS = {
+    "postgresql": (postgresql.PERIODS, postgresql.PERIODS_REVERSE),
+    "mysql": (mysql.PERIODS, mysql.PERIODS_REVERSE),
+    "sqlite": (sqlite.PERIODS, sqlite.PERIODS_REVERSE),
+}
+
 #: The frozen versions of the rules a fully migrated database carries (their SQL is in
 #: ``accounts/migrations/sql/``): T1-T5 and T7, then T6. The lists above are where the next
 #: version is written; ``tests/integrity/test_migrations_sql.py`` checks that they still match
@@ -232,8 +239,11 @@ AUDIT = {
 #: installs it.
 LEDGER_VERSION = "0010"
 AUDIT_VERSION = "0008"
+PERIODS_VERSION = "0011"
 #: The migration that creates the audit trail and installs T6.
 AUDIT_MIGRATION = ("accounts", "0008_audit_trail")
+#: The migration that creates the table of closed periods and installs T8.
+PERIODS_MIGRATION = ("accounts", "0011_closed_periods")
 
 
 def installed_trigger_count(connection: Any) -> int:
@@ -275,12 +285,15 @@ def ensure_installed(using: str) -> bool:
     if ("accounts", "0002_ledger_integrity") not in applied:
         return False
     with_audit = AUDIT_MIGRATION in applied
+    with_periods = PERIODS_MIGRATION in applied
     if installed_trigger_count(connection) == expected_trigger_count(
-        connection.vendor, with_audit=with_audit
+        connection.vendor, with_audit=with_audit, with_periods=with_periods
     ):
         return False
     # A plain cursor, not a schema editor: SQLite's refuses to run inside a transaction.
     versions = [LEDGER_VERSION, AUDIT_VERSION] if with_audit else [LEDGER_VERSION]
+    if with_periods:
+        versions.append(PERIODS_VERSION)
     with connection.cursor() as cursor:
         for version in versions:
             for sql in frozen_sql.statements(version, connection.vendor):
@@ -288,8 +301,12 @@ def ensure_installed(using: str) -> bool:
     return True
 
 
-def expected_trigger_count(vendor: str, *, with_audit: bool = True) -> int:
-    """How many triggers a fully migrated database holds (without T6: before migration 0008)."""
+def expected_trigger_count(
+    vendor: str, *, with_audit: bool = True, with_periods: bool = True
+) -> int:
+    """How many triggers a fully migrated database holds (without T6: before migration 0008;
+    without T8: before 0011)."""
     ledger = {"postgresql": 8, "mysql": 9, "sqlite": 7}.get(vendor, 0)
     audit = {"postgresql": 2, "mysql": 2, "sqlite": 2}.get(vendor, 0)
-    return ledger + (audit if with_audit else 0)
+    periods = {"postgresql": 2, "mysql": 4, "sqlite": 4}.get(vendor, 0)
+    return ledger + (audit if with_audit else 0) + (periods if with_periods else 0)

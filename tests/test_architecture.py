@@ -146,6 +146,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "accounts.integrity",
             "accounts.ledger.checks",
             "accounts.ledger.idempotency",
+            "accounts.ledger.periods",
             "accounts.ledger.posting",
             "accounts.ledger.posting_bulk",
             "accounts.ledger.posting_sql",

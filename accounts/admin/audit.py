@@ -1,10 +1,10 @@
-"""The audit trail's admin, read-only like the ledger."""
+"""The audit trail's and the closed periods' admins, read-only like the ledger."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 
-from ..models import AuditEntry
+from ..models import AuditEntry, ClosedPeriod
 from .common import ReadOnlyMixin
 
 
@@ -29,3 +29,12 @@ class AuditEntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "reason",
         "changes",
     ]
+
+
+@admin.register(ClosedPeriod)
+class ClosedPeriodAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """The closings of the books, to read: ``facade.close_period`` makes them."""
+
+    list_display = ["closed_through", "closed_until", "closed_at", "username", "reason"]
+    ordering = ["-closed_until"]
+    fields = ["closed_through", "closed_until", "closed_at", "user", "username", "reason"]

@@ -37,6 +37,8 @@ STATUSES: dict[type[exceptions.AccountException], int] = {
     exceptions.HoldExpired: 409,
     exceptions.CaptureExceedsHold: 409,
     exceptions.PendingHolds: 409,
+    exceptions.PeriodClosed: 409,
+    exceptions.InvalidClosing: 400,
 }
 
 

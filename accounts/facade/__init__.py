@@ -28,6 +28,7 @@ The package re-exports every public name, so callers import from :mod:`accounts.
 - :mod:`accounts.facade.holds`: :func:`authorise`, :func:`capture`, :func:`void` (two-phase
   transfers) and the expiry sweep's :func:`expired_holds`, :func:`expired_hold_ids`,
   :func:`release_expired_hold`;
+- :mod:`accounts.facade.periods`: :func:`close_period`, :func:`closed_through`;
 - :mod:`accounts.facade.sweeps`: :func:`expire_accounts`, the expiry sweep a chunk at a time;
 - :mod:`accounts.facade.batches`: :func:`transfer_many`, many postings as one atomic batch,
   written a chunk at a time;
@@ -71,6 +72,7 @@ from .lifecycle import (
     thaw_account,
     top_up,
 )
+from .periods import close_period, closed_through
 from .sweeps import SWEEP_CHUNK_SIZE, SweepResult, expire_accounts
 from .transfers import refundable_amount, reverse, transfer
 
@@ -90,6 +92,8 @@ __all__ = [
     "authorise",
     "capture",
     "close_account",
+    "close_period",
+    "closed_through",
     "create_account",
     "create_card",
     "edit_account",

@@ -25,7 +25,7 @@ from django.utils.translation import gettext
 
 from .. import audit, codes, exceptions
 from ..models import Account, Transfer, normal_sign
-from . import checks, posting_sql
+from . import checks, periods, posting_sql
 from .posting_sql import LockedAccounts
 
 # The retry of a transaction the database aborted lives in its own module; kept here by name.
@@ -170,6 +170,7 @@ def apply(prepared: Prepared, locked: LockedAccounts) -> None:
 def write(posting: Posting, locked: LockedAccounts, using: str) -> Transfer:
     """Insert the transfer and its legs and move the balances (one statement or three)."""
     connection = connections[using]
+    periods.check_open(posting.date, using, locked)
     prepared = prepare(posting, locked, connection.vendor)
     with transaction.atomic(using=using, savepoint=False):
         posting_sql.for_connection(connection).write(

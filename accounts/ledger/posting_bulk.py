@@ -32,6 +32,7 @@ from typing import Any
 from django.db.models.signals import post_save, pre_save
 
 from ..models import Account, Transfer
+from . import periods
 from .posting import Posting, Prepared, apply, prepare
 from .posting_sql import LockedAccounts, PostingSql, for_connection
 
@@ -67,6 +68,7 @@ class BulkWriter:
     def add(self, checked: Posting) -> Transfer:
         """Prepare ``checked`` (refused here only by SQLite's exactness) and move the rows on."""
         locked = self.locked
+        periods.check_open(checked.date, self.using, locked)
         ready = prepare(checked, locked, self.connection.vendor)
         apply(ready, locked)
         moment = ready.transfer.created_at

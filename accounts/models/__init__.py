@@ -19,7 +19,8 @@ Money moves only through :mod:`accounts.facade`; nothing here writes a ledger ro
 - :mod:`accounts.models.access`: :class:`ApiKey` and :class:`LookupThrottle`;
 - :mod:`accounts.models.audit`: :class:`AuditEntry`;
 - :mod:`accounts.models.idempotency`: :class:`IdempotencyKey`;
-- :mod:`accounts.models.holds`: :class:`Hold` (reserved funds, captured or released later).
+- :mod:`accounts.models.holds`: :class:`Hold` (reserved funds, captured or released later);
+- :mod:`accounts.models.periods`: :class:`ClosedPeriod` (the books closed through a day).
 
 Their managers and querysets are in :mod:`accounts.managers`, the as-of balance in
 :mod:`accounts.ledger.balances`, the tree paths in :mod:`accounts.tree`. Every name below is
@@ -62,6 +63,7 @@ from .audit import AuditEntry
 from .holds import Hold
 from .idempotency import IDEMPOTENCY_KEY_LENGTH_MAX, IdempotencyKey
 from .ledger import Transaction, Transfer
+from .periods import ClosedPeriod
 
 __all__ = [
     "CODE_RETRIES_MAX",
@@ -83,6 +85,7 @@ __all__ = [
     "AuditAction",
     "AuditEntry",
     "Budget",
+    "ClosedPeriod",
     "Hold",
     "HoldStatus",
     "IdempotencyKey",

@@ -336,3 +336,54 @@ AUDIT_REVERSE = [
     "DROP TRIGGER IF EXISTS accounts_audit_no_update",
     "DROP TRIGGER IF EXISTS accounts_audit_no_delete",
 ]
+
+
+# -- T8: closed periods (migration 0011) -------------------------------------------------------
+
+PERIODS = [
+    "DROP TRIGGER IF EXISTS accounts_transaction_period_check",
+    f"""
+    CREATE TRIGGER accounts_transaction_period_check BEFORE INSERT ON accounts_transaction
+    FOR EACH ROW BEGIN
+        IF {_MY_LOCKED} AND NEW.created_at < (
+                SELECT MAX(closed_until) FROM accounts_closedperiod) THEN
+            {_my_raise("accounts: a leg may not be dated inside a closed period")}
+        END IF;
+    END
+    """,
+    "DROP TRIGGER IF EXISTS accounts_period_insert_check",
+    f"""
+    CREATE TRIGGER accounts_period_insert_check BEFORE INSERT ON accounts_closedperiod
+    FOR EACH ROW BEGIN
+        IF {_MY_LOCKED} AND NEW.closed_until <= (
+                SELECT MAX(closed_until) FROM accounts_closedperiod) THEN
+            {_my_raise("accounts: a closing must end after the one before")}
+        END IF;
+    END
+    """,
+    "DROP TRIGGER IF EXISTS accounts_period_no_update",
+    f"""
+    CREATE TRIGGER accounts_period_no_update BEFORE UPDATE ON accounts_closedperiod
+    FOR EACH ROW BEGIN
+        IF {_MY_LOCKED} THEN
+            {_my_raise("accounts: closed periods stay closed")}
+        END IF;
+    END
+    """,
+    "DROP TRIGGER IF EXISTS accounts_period_no_delete",
+    f"""
+    CREATE TRIGGER accounts_period_no_delete BEFORE DELETE ON accounts_closedperiod
+    FOR EACH ROW BEGIN
+        IF {_MY_LOCKED} THEN
+            {_my_raise("accounts: closed periods stay closed")}
+        END IF;
+    END
+    """,
+]
+
+PERIODS_REVERSE = [
+    "DROP TRIGGER IF EXISTS accounts_transaction_period_check",
+    "DROP TRIGGER IF EXISTS accounts_period_insert_check",
+    "DROP TRIGGER IF EXISTS accounts_period_no_update",
+    "DROP TRIGGER IF EXISTS accounts_period_no_delete",
+]

@@ -396,3 +396,57 @@ AUDIT_REVERSE = [
     "DROP TRIGGER IF EXISTS accounts_audit_guard ON accounts_auditentry",
     "DROP FUNCTION IF EXISTS accounts_audit_guard()",
 ]
+
+
+# -- T8: closed periods ------------------------------------------------------------------------
+#
+# Installed by migration 0011, which creates the table of closings: no leg may be dated before
+# the latest closing's end, closings are append-only, and each ends after the one before.
+
+PERIODS = [
+    _pg_statement_check(
+        "accounts_period_leg_check",
+        """
+        SELECT CASE WHEN n.created_at < c.closed_until THEN
+            'accounts: a leg may not be dated inside a closed period'
+        END AS problem
+        FROM accounts_new_period_legs n
+        CROSS JOIN (SELECT max(closed_until) AS closed_until FROM accounts_closedperiod) c
+        """,
+    ),
+    "DROP TRIGGER IF EXISTS accounts_transaction_period_check ON accounts_transaction",
+    """
+    CREATE TRIGGER accounts_transaction_period_check AFTER INSERT ON accounts_transaction
+    REFERENCING NEW TABLE AS accounts_new_period_legs
+    FOR EACH STATEMENT EXECUTE FUNCTION accounts_period_leg_check()
+    """,
+    f"""
+    CREATE OR REPLACE FUNCTION accounts_period_guard() RETURNS trigger
+    LANGUAGE plpgsql {_PG_SEARCH_PATH} AS $$
+    BEGIN
+        IF accounts_ledger_unlocked() THEN
+            IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+            RETURN NEW;
+        END IF;
+        IF TG_OP <> 'INSERT' THEN
+            {_PG_RAISE} 'accounts: closed periods stay closed';
+        END IF;
+        IF NEW.closed_until <= (SELECT max(closed_until) FROM accounts_closedperiod) THEN
+            {_PG_RAISE} 'accounts: a closing must end after the one before';
+        END IF;
+        RETURN NEW;
+    END $$
+    """,
+    "DROP TRIGGER IF EXISTS accounts_period_guard ON accounts_closedperiod",
+    """
+    CREATE TRIGGER accounts_period_guard BEFORE INSERT OR UPDATE OR DELETE
+    ON accounts_closedperiod FOR EACH ROW EXECUTE FUNCTION accounts_period_guard()
+    """,
+]
+
+PERIODS_REVERSE = [
+    "DROP TRIGGER IF EXISTS accounts_period_guard ON accounts_closedperiod",
+    "DROP TRIGGER IF EXISTS accounts_transaction_period_check ON accounts_transaction",
+    "DROP FUNCTION IF EXISTS accounts_period_guard()",
+    "DROP FUNCTION IF EXISTS accounts_period_leg_check()",
+]

@@ -274,3 +274,51 @@ AUDIT_REVERSE = [
     "DROP TRIGGER IF EXISTS accounts_audit_no_update",
     "DROP TRIGGER IF EXISTS accounts_audit_no_delete",
 ]
+
+
+# -- T8: closed periods (migration 0011) -------------------------------------------------------
+# Times are stored as UTC text of one fixed shape, so comparing them as text orders them.
+
+PERIODS = [
+    "DROP TRIGGER IF EXISTS accounts_transaction_period_check",
+    f"""
+    CREATE TRIGGER accounts_transaction_period_check BEFORE INSERT ON accounts_transaction
+    WHEN {_SQ_LOCKED}
+        AND NEW.created_at < (SELECT MAX(closed_until) FROM accounts_closedperiod)
+    BEGIN
+        {_sq_raise("accounts: a leg may not be dated inside a closed period", "1")}
+    END
+    """,
+    "DROP TRIGGER IF EXISTS accounts_period_insert_check",
+    f"""
+    CREATE TRIGGER accounts_period_insert_check BEFORE INSERT ON accounts_closedperiod
+    WHEN {_SQ_LOCKED}
+        AND NEW.closed_until <= (SELECT MAX(closed_until) FROM accounts_closedperiod)
+    BEGIN
+        {_sq_raise("accounts: a closing must end after the one before", "1")}
+    END
+    """,
+    "DROP TRIGGER IF EXISTS accounts_period_no_update",
+    f"""
+    CREATE TRIGGER accounts_period_no_update BEFORE UPDATE ON accounts_closedperiod
+    WHEN {_SQ_LOCKED}
+    BEGIN
+        {_sq_raise("accounts: closed periods stay closed", "1")}
+    END
+    """,
+    "DROP TRIGGER IF EXISTS accounts_period_no_delete",
+    f"""
+    CREATE TRIGGER accounts_period_no_delete BEFORE DELETE ON accounts_closedperiod
+    WHEN {_SQ_LOCKED}
+    BEGIN
+        {_sq_raise("accounts: closed periods stay closed", "1")}
+    END
+    """,
+]
+
+PERIODS_REVERSE = [
+    "DROP TRIGGER IF EXISTS accounts_transaction_period_check",
+    "DROP TRIGGER IF EXISTS accounts_period_insert_check",
+    "DROP TRIGGER IF EXISTS accounts_period_no_update",
+    "DROP TRIGGER IF EXISTS accounts_period_no_delete",
+]

@@ -126,9 +126,8 @@ def authorise(
         payload.amount,
         expires_at=payload.expires_at,
         user=call.user,
-        merchant_reference=payload.merchant_reference,
-        description=payload.description or "Authorisation",
         idempotency_key=idempotency_key,
+        **schemas.notes(payload, "Authorisation"),
     )
     return _shown(hold)
 

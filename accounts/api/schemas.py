@@ -329,7 +329,8 @@ class Notes(TypedDict):
 
 
 def notes(
-    payload: CreateAccount | Redeem | Refund | Reverse, default_description: str | None = None
+    payload: CreateAccount | Redeem | Refund | Reverse | AuthoriseHold,
+    default_description: str | None = None,
 ) -> Notes:
     """The request's ``merchant_reference`` and ``description``, as the facade takes them.
 

@@ -59,7 +59,8 @@ api = JsonApi(
     title="django-managed-accounts card API",
     version=__version__,
     description="Create, look up, redeem, refund and reverse customer cards (gift cards, store "
-    'credit). Amounts are JSON strings. Every error is {"code", "message"}. Authenticate with '
+    "credit), and authorise, capture and void holds on them. Amounts are JSON strings. "
+    'Every error is {"code", "message"}. Authenticate with '
     "an API key (Authorization: Bearer), HTTP Basic, or a Django session with its CSRF token; "
     "the user needs accounts.use_api. Card codes are shown masked, except once when a card "
     "is created; accounts that are not cards are shown as null.",

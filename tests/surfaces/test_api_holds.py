@@ -168,6 +168,19 @@ def test_a_key_reused_for_another_authorisation_is_a_conflict(client, auth, card
     assert Hold.objects.count() == 1
 
 
+def test_an_authorisation_without_a_description_is_called_one(client, auth, card):
+    response = post(client, "holds", {"code": card.code, "amount": "1.00"}, auth=auth)
+    assert response.json()["description"] == "Authorisation"
+
+
+def test_an_over_long_hold_reference_is_400_and_a_nul_byte_is_404(client, auth):
+    too_long = get(client, "hold", auth=auth, kwargs={"reference": "A" * 65})
+    assert too_long.status_code == 400
+    assert error_of(too_long) == "invalid_field"
+    nul = client.get(reverse("accounts_api:holds") + "AB%00CD/", **auth)
+    assert nul.status_code == 404
+
+
 # -- show and list ---------------------------------------------------------------------------
 
 

@@ -282,7 +282,7 @@ def test_the_sql_list_of_debit_normal_kinds_comes_from_the_vocabulary():
 
 
 def test_the_dashboards_post_actions_share_one_skeleton():
-    from accounts.dashboard import common, confirmations, views
+    from accounts.dashboard import common, confirmations, hold_views, views
 
     actions = [
         views.AccountTopUpView,
@@ -292,6 +292,8 @@ def test_the_dashboards_post_actions_share_one_skeleton():
         confirmations.AccountCloseView,
         confirmations.TransferReverseView,
         confirmations.TransferRefundView,
+        hold_views.HoldCaptureView,
+        hold_views.HoldVoidView,
     ]
     for view in actions:
         assert issubclass(view, common.FacadeActionMixin), view.__name__

@@ -3,8 +3,8 @@
 Django's admin autodiscovery imports this package, which imports its modules: they are the
 only place that registers models, so a project that does not install ``django.contrib.admin``
 registers nothing. ``accounts`` holds account types and accounts, ``ledger`` transfers and
-legs, ``audit`` the audit trail, ``access`` the API's keys and throttle, ``common`` what they
-share.
+legs, ``audit`` the audit trail, ``holds`` the holds, ``access`` the API's keys and throttle,
+``common`` what they share.
 
 * Transfers and their legs are append-only (the database refuses edits and deletes too), so
   their admins only show them: no add, no change, no delete, the legs inline on each transfer.
@@ -15,7 +15,8 @@ share.
 * Kind, currency and parent are checked in the form against the rules the database enforces
   (fixed once an account has legs; a parent never has legs of its own; a customer card stays a
   liability with a credit limit), so a bad edit is a form error rather than a server error.
-* The audit trail (:class:`~accounts.models.AuditEntry`) is shown read-only, like the ledger.
+* The audit trail (:class:`~accounts.models.AuditEntry`) is shown read-only, like the ledger,
+  and so are holds (:class:`~accounts.models.Hold`), which change state only through the facade.
 * A customer card's code is its bearer secret. Staff without ``accounts.view_card_code`` see it
   masked in the account list and, read-only, on the card's page, and search finds a card by its
   full code only (any part of a house account's code still finds it); the ledger's lists name
@@ -57,6 +58,9 @@ from .ledger import LEG_FIELDS, LegInline, TransactionAdmin, TransferAdmin
 from .audit import AuditEntryAdmin
 
 # isort: split
+from .holds import HoldAdmin
+
+# isort: split
 from . import access
 
 __all__ = [
@@ -71,6 +75,7 @@ __all__ = [
     "ApiKeyAdmin",
     "AuditEntryAdmin",
     "CodeSearchMixin",
+    "HoldAdmin",
     "LegInline",
     "LookupThrottleAdmin",
     "ReadOnlyMixin",

@@ -42,7 +42,7 @@ BAD_REQUEST = ErrorDoc(
     "Malformed input: invalid JSON, a key given twice, a missing, unknown or ill-typed field, "
     "a bad amount or `Idempotency-Key` (codes such as `invalid_json`, `duplicate_key`, "
     "`missing_field`, `invalid_field`, `amount_must_be_decimal`, `amount_too_precise`, "
-    "`invalid_idempotency_key`)."
+    "`invalid_idempotency_key`, `invalid_expiry`)."
 )
 UNAUTHENTICATED = ErrorDoc(
     "No credentials, or wrong ones (`not_authenticated`, `invalid_credentials`).",
@@ -52,17 +52,20 @@ FORBIDDEN = ErrorDoc(
     "The user lacks `accounts.use_api` (`permission_denied`), the client is blocked "
     "(`client_blocked`), a session-authenticated request failed the CSRF check "
     "(`csrf_failed`), the user may not spend from this card (`user_not_authorised`), or "
-    "the transfer was made by another caller (`not_your_transfer`)."
+    "the transfer was made, or the hold authorised, by another caller (`not_your_transfer`, "
+    "`not_your_hold`)."
 )
 NOT_FOUND = ErrorDoc(
-    "No card has this code, or no transfer on a card this reference (`account_not_found`, "
-    "`transfer_not_found`). Counts as a failed lookup."
+    "No card has this code, or no transfer or hold on a card this reference "
+    "(`account_not_found`, `transfer_not_found`, `hold_not_found`). Counts as a failed lookup."
 )
 CONFLICT = ErrorDoc(
     "The ledger refuses in its current state: insufficient funds, inactive card, already "
-    "reversed, refund above what remains, or an `Idempotency-Key` already used for another "
-    "request (`insufficient_funds`, `account_expired`, `transfer_already_reversed`, "
-    "`refund_exceeds_remaining`, `idempotency_conflict`, ...)."
+    "reversed, refund above what remains, a hold already resolved, expired or captured above "
+    "its amount, or an `Idempotency-Key` already used for another request "
+    "(`insufficient_funds`, `account_expired`, `transfer_already_reversed`, "
+    "`refund_exceeds_remaining`, `hold_not_pending`, `hold_expired`, `capture_exceeds_hold`, "
+    "`idempotency_conflict`, ...)."
 )
 TOO_LARGE = ErrorDoc("The request body is too large (`body_too_large`).")
 UNSUPPORTED = ErrorDoc("The body is not `application/json` (`unsupported_media_type`).")

@@ -40,7 +40,7 @@ from pydantic.json_schema import JsonSchemaValue, SkipJsonSchema
 from pydantic_core import CoreSchema, PydanticCustomError
 
 from .. import money
-from ..models import Status, TransferKind
+from ..models import HoldStatus, Status, TransferKind
 
 #: Longest amount string accepted, so parsing never works on huge numbers.
 AMOUNT_LENGTH_MAX = 32
@@ -200,6 +200,8 @@ Amount = Annotated[
         }
     ),
 ]
+#: An amount a request may leave out (a capture's: all of the hold when left out).
+OptionalAmount = Amount | SkipJsonSchema[None]
 #: The texts a request may carry, each parsed and documented by its one :class:`Text`.
 CARD_CODE = Text(
     CODE_TEXT_LENGTH_MAX,
@@ -294,6 +296,31 @@ class Reverse(Input):
     description: OptionalDescription = None
 
 
+class AuthoriseHold(Input):
+    code: CardCode
+    amount: Amount
+    expires_at: Moment | SkipJsonSchema[None] = Field(
+        default=None,
+        description="When the hold stops being capturable; in the future. Left out, the hold "
+        "stays until it is captured or voided.",
+    )
+    merchant_reference: OptionalMerchantReference = None
+    description: OptionalDescription = None
+
+
+class CaptureHold(Input):
+    amount: OptionalAmount = Field(
+        default=None,
+        description="What to post, at most the amount held; left out, all of it. The rest is "
+        "released.",
+    )
+    description: OptionalDescription = None
+
+
+class VoidHold(Input):
+    """Voiding takes no fields: send ``{}``."""
+
+
 class Notes(TypedDict):
     """The texts a request hands to the facade call that moves its money."""
 
@@ -302,7 +329,8 @@ class Notes(TypedDict):
 
 
 def notes(
-    payload: CreateAccount | Redeem | Refund | Reverse, default_description: str | None = None
+    payload: CreateAccount | Redeem | Refund | Reverse | AuthoriseHold,
+    default_description: str | None = None,
 ) -> Notes:
     """The request's ``merchant_reference`` and ``description``, as the facade takes them.
 
@@ -348,7 +376,13 @@ class Account(Output):
     currency: CurrencyText
     balance: AmountText
     amount_available: AmountText | None = Field(
-        description="How much can still be spent (balance plus credit limit)."
+        description="How much can still be spent: the balance, less what pending holds "
+        "reserve, plus the credit limit."
+    )
+    posted: AmountText = Field(description="The posted balance (the same as balance).")
+    pending: AmountText = Field(
+        description="What the pending holds would add to the balance if all were captured "
+        "(signed: holds on the card's own spending are negative)."
     )
     status: Status
     is_active: bool = Field(description="Open and inside its start and end dates: money can move.")
@@ -394,3 +428,34 @@ class Transfer(Output):
 class CreatedAccount(Output):
     account: Account = Field(description="The new card, with its code in full, shown once.")
     transfer: Transfer = Field(description="Its opening load.")
+
+
+class Hold(Output):
+    """Funds reserved on a card (an authorisation), until captured, voided or expired."""
+
+    reference: str = Field(description="The hold's reference; no authority to spend.")
+    status: HoldStatus
+    amount: AmountText = Field(description="What was authorised.")
+    currency: CurrencyText
+    source: str | None = Field(description="The card's masked code; null if not a card.")
+    destination: str | None = Field(description="The credited card's masked code, or null.")
+    captured_amount: AmountText | None = Field(description="What the capture posted, or null.")
+    released_amount: AmountText = Field(
+        description="What went back to the card without being posted (0 while pending)."
+    )
+    transfer: str | None = Field(description="The reference of the capture's transfer.")
+    merchant_reference: str | None
+    description: str
+    expires_at: NullableMomentText
+    created_at: MomentText
+    resolved_at: NullableMomentText
+
+
+class HoldList(Output):
+    count: int = Field(description="How many holds match, over every page.")
+    holds: list[Hold]
+
+
+class CapturedHold(Output):
+    hold: Hold = Field(description="The hold, now captured.")
+    transfer: Transfer = Field(description="The transfer the capture posted.")

@@ -39,6 +39,7 @@ from .common import (
     may_see_card_codes,
 )
 from .filter_forms import AccountFilterForm, PeriodForm
+from .hold_views import pending_holds_of
 from .report_views import tree_order
 
 #: Lines per page of an account's statement on its page.
@@ -249,6 +250,7 @@ class AccountDetailView(StaffPermissionRequiredMixin, DetailView):
             top_up_form=kwargs.get("top_up_form", TopUpForm()),
             withdraw_form=kwargs.get("withdraw_form", WithdrawForm()),
             history=history[:HISTORY_LENGTH_MAX],
+            pending_holds=pending_holds_of(account),
             history_continues=len(history) > HISTORY_LENGTH_MAX,
         )
         return context

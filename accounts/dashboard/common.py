@@ -134,6 +134,8 @@ DASHBOARD_PERMISSIONS = (
     "view_transfer",
     "reverse_transfer",
     "refund_transfer",
+    "view_hold",
+    "change_hold",
     "view_reports",
     "view_auditentry",
 )
@@ -166,6 +168,7 @@ SECTIONS = (
     (gettext_lazy("Accounts"), "account_list", "accounts.view_account"),
     (gettext_lazy("New account"), "account_create", "accounts.add_account"),
     (gettext_lazy("Transfers"), "transfer_list", "accounts.view_transfer"),
+    (gettext_lazy("Holds"), "hold_list", "accounts.view_hold"),
     (gettext_lazy("Reports"), "report_list", "accounts.view_reports"),
     (gettext_lazy("Audit"), "audit_list", "accounts.view_auditentry"),
 )
@@ -175,6 +178,7 @@ _SECTION_OF_PREFIX = (
     ("account_create", "account_create"),
     ("account_", "account_list"),
     ("transfer_", "transfer_list"),
+    ("hold_", "hold_list"),
     ("report_", "report_list"),
     ("audit_", "audit_list"),
 )

@@ -9,6 +9,7 @@ from . import (
     audit_views,
     book_views,
     confirmations,
+    hold_views,
     print_views,
     report_views,
     transfer_views,
@@ -96,6 +97,15 @@ urlpatterns: list[URLPattern] = [
         confirmations.TransferRefundView.as_view(),
         name="transfer_refund",
     ),
+    # holds
+    path("holds/", hold_views.HoldListView.as_view(), name="hold_list"),
+    path("holds/<str:reference>/", hold_views.HoldDetailView.as_view(), name="hold_detail"),
+    path(
+        "holds/<str:reference>/capture/",
+        hold_views.HoldCaptureView.as_view(),
+        name="hold_capture",
+    ),
+    path("holds/<str:reference>/void/", hold_views.HoldVoidView.as_view(), name="hold_void"),
     # the audit trail
     path("audit/", audit_views.AuditListView.as_view(), name="audit_list"),
     path("audit.csv", audit_views.AuditCsvView.as_view(), name="audit_list_csv"),

@@ -212,6 +212,8 @@ def test_looking_up_a_card_by_code_shows_its_balance(client, auth, card):
         "currency": "GBP",
         "balance": "50.00",
         "amount_available": "50.00",
+        "posted": "50.00",
+        "pending": "0.00",
         "status": "open",
         "is_active": True,
         "start_date": None,

@@ -166,7 +166,15 @@ def test_looking_a_card_up_ignores_the_header_and_is_safe_to_repeat(client, auth
     assert not IdempotencyKey.objects.exists()
 
 
-MONEY_OPERATIONS = {"createAccount", "redeem", "refund", "reverse"}
+MONEY_OPERATIONS = {
+    "createAccount",
+    "redeem",
+    "refund",
+    "reverse",
+    "authoriseHold",
+    "captureHold",
+    "voidHold",
+}
 
 
 def test_the_document_declares_the_header_on_every_post_that_moves_money_or_creates_a_card():

@@ -233,6 +233,11 @@ def world(db: None) -> dict[str, list[Any]]:
         [Debit(food, Decimal("20.00")), Debit(soap, Decimal("5.00")), Credit(bank, Decimal("25"))]
     )
     load = Transfer.objects.get(destination=card, source=source)
+    pending = facade.authorise(
+        card, sales, Decimal("3.00"), expires_at=now + datetime.timedelta(days=1)
+    )
+    captured = facade.authorise(card, sales, Decimal("2.00"))
+    facade.capture(captured, Decimal("1.00"))
     return {
         "pk": [card.pk, house.pk, bank.pk, source.pk, unlimited.pk, frozen.pk],
         "reference": [
@@ -241,6 +246,8 @@ def world(db: None) -> dict[str, list[Any]]:
             reversal.reference,
             reversed_load.reference,
             entry.reference,
+            pending.reference,
+            captured.reference,
         ],
     }
 

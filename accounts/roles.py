@@ -41,11 +41,14 @@ STAFF = Role(
         "add_account",
         "change_account",
         "view_transfer",
+        "view_hold",
+        "change_hold",
         "view_reports",
     ),
     _(
-        "Shop staff in the dashboard: see accounts, transfers and reports, create cards, top up, "
-        "withdraw, freeze, thaw, close and edit; card codes masked."
+        "Shop staff in the dashboard: see accounts, transfers, holds and reports, create cards, "
+        "top up, withdraw, freeze, thaw, close and edit, capture and void holds; card codes "
+        "masked."
     ),
 )
 SUPERVISOR = Role(

@@ -33,6 +33,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext
 
 from .. import exceptions
+from . import retries
 from ..models import IDEMPOTENCY_KEY_LENGTH_MAX, Account, Hold, IdempotencyKey, Transfer
 
 #: The name under which the operation itself is compared, as if it were an argument.
@@ -134,7 +135,11 @@ def claim(using: str, key: str, operation: str, digests: dict[str, str]) -> Any:
         return None
     # A locking read: on MySQL's REPEATABLE READ a plain read could use a snapshot taken before
     # the first attempt committed.
-    row = IdempotencyKey.objects.using(using).select_for_update().get(key=key)
+    row = IdempotencyKey.objects.using(using).select_for_update().filter(key=key).first()
+    if row is None:
+        # The key's row was committed after this transaction's snapshot was taken (REPEATABLE
+        # READ, SERIALIZABLE): a new attempt will see it.
+        raise retries.StaleSnapshot(f"idempotency key {key!r} is held by a newer transaction")
     differing = differences(row, operation, digests)
     if differing:
         raise exceptions.IdempotencyConflict(

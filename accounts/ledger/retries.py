@@ -52,12 +52,23 @@ TIMEOUT_MYSQL_ERRNOS = frozenset({1205})
 TIMEOUT_SQLITE_CODES = frozenset({5, 6})
 
 
+class StaleSnapshot(OperationalError):
+    """A row another transaction committed is not in this one's snapshot: run it again.
+
+    Under ``REPEATABLE READ`` or ``SERIALIZABLE`` a transaction reads the database as it was when
+    it began; a unique key another transaction inserted meanwhile refuses this one's insert, yet
+    cannot be read. Only a new transaction, with a new snapshot, can see it.
+    """
+
+
 def attempts_allowed(error: DatabaseError) -> int:
     """How many attempts in all an error of this kind allows: 0 when it is not retried.
 
     :data:`RETRY_ATTEMPTS_MAX` when the database aborted the transaction so that running it
     again may succeed, :data:`RETRY_ATTEMPTS_AFTER_TIMEOUT_MAX` when it gave up waiting.
     """
+    if isinstance(error, StaleSnapshot):
+        return RETRY_ATTEMPTS_MAX
     cause = error.__cause__
     sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
     if sqlstate in RETRYABLE_SQLSTATES:

@@ -161,8 +161,16 @@ def deliver_batch(
     target: Target, *, batch_size: int, using: str, send: Sender = post
 ) -> list[tuple[OutboxMessage, bool]]:
     """Lock up to ``batch_size`` due messages, try each once, and commit their outcomes."""
-    features = connections[using].features
+    connection = connections[using]
+    features = connection.features
+    outermost = not connection.in_atomic_block
     with transaction.atomic(using=using):
+        if outermost and connection.vendor == "postgresql":
+            # SKIP LOCKED is a READ COMMITTED tool: under SERIALIZABLE, two deliverers that
+            # skip each other's rows are aborted as a serialisation failure. Only the queue's
+            # own transaction is lowered; it moves no money.
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
         rows = due(target, using)
         if features.has_select_for_update:
             rows = rows.select_for_update(skip_locked=features.has_select_for_update_skip_locked)

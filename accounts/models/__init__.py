@@ -18,7 +18,9 @@ Money moves only through :mod:`accounts.facade`; nothing here writes a ledger ro
 - :mod:`accounts.models.ledger`: :class:`Transfer` and its legs, :class:`Transaction`;
 - :mod:`accounts.models.access`: :class:`ApiKey` and :class:`LookupThrottle`;
 - :mod:`accounts.models.audit`: :class:`AuditEntry`;
-- :mod:`accounts.models.idempotency`: :class:`IdempotencyKey`.
+- :mod:`accounts.models.idempotency`: :class:`IdempotencyKey`;
+- :mod:`accounts.models.statements`: bank statements, :class:`StatementImport`,
+  :class:`StatementLine`, :class:`MatchingRule` and :class:`RuleApplication`.
 
 Their managers and querysets are in :mod:`accounts.managers`, the as-of balance in
 :mod:`accounts.ledger.balances`, the tree paths in :mod:`accounts.tree`. Every name below is
@@ -59,6 +61,19 @@ from .account import CODE_RETRIES_MAX, Account, AccountType, Budget
 from .audit import AuditEntry
 from .idempotency import IDEMPOTENCY_KEY_LENGTH_MAX, IdempotencyKey
 from .ledger import Transaction, Transfer
+from .statements import (
+    RAW_ROW_LENGTH_MAX,
+    REJECTIONS_KEPT_MAX,
+    STATEMENT_NAME_LENGTH_MAX,
+    STATEMENT_TEXT_LENGTH_MAX,
+    ImportState,
+    MatchingRule,
+    Reconciliation,
+    RuleApplication,
+    StatementFormat,
+    StatementImport,
+    StatementLine,
+)
 
 __all__ = [
     "CODE_RETRIES_MAX",
@@ -67,8 +82,12 @@ __all__ = [
     "EXPIRED_CODE",
     "IDEMPOTENCY_KEY_LENGTH_MAX",
     "KIND_ORDER",
+    "RAW_ROW_LENGTH_MAX",
+    "REJECTIONS_KEPT_MAX",
     "SALES_CODE",
     "SOURCE_CODE",
+    "STATEMENT_NAME_LENGTH_MAX",
+    "STATEMENT_TEXT_LENGTH_MAX",
     "TREE_PATH_LENGTH_MAX",
     "TREE_TOKEN_LENGTH",
     "Account",
@@ -81,9 +100,16 @@ __all__ = [
     "AuditEntry",
     "Budget",
     "IdempotencyKey",
+    "ImportState",
     "Kind",
     "LedgerQuerySet",
     "LookupThrottle",
+    "MatchingRule",
+    "Reconciliation",
+    "RuleApplication",
+    "StatementFormat",
+    "StatementImport",
+    "StatementLine",
     "Status",
     "Surface",
     "Transaction",

@@ -84,7 +84,7 @@ def test_a_us_statement_reads_month_first_with_parentheses_and_dollar_signs(usd_
     first = StatementLine.objects.order_by("row_number").first()
     assert (first.date, first.amount, first.bank_reference) == (
         datetime.date(2026, 10, 1),
-        Decimal("-134.98"),
+        Decimal("-28.79"),
         "REF26100",
     )
     payroll = StatementLine.objects.get(description__startswith="PAYROLL")

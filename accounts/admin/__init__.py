@@ -3,8 +3,9 @@
 Django's admin autodiscovery imports this package, which imports its modules: they are the
 only place that registers models, so a project that does not install ``django.contrib.admin``
 registers nothing. ``accounts`` holds account types and accounts, ``ledger`` transfers and
-legs, ``audit`` the audit trail, ``access`` the API's keys and throttle, ``common`` what they
-share.
+legs, ``audit`` the audit trail, ``access`` the API's keys and throttle, ``statements`` bank
+statements (imports and lines read-only, reconciled through actions; matching rules),
+``common`` what they share.
 
 * Transfers and their legs are append-only (the database refuses edits and deletes too), so
   their admins only show them: no add, no change, no delete, the legs inline on each transfer.
@@ -59,6 +60,14 @@ from .audit import AuditEntryAdmin
 # isort: split
 from . import access
 
+# isort: split
+from .statements import (
+    MatchingRuleAdmin,
+    RuleApplicationAdmin,
+    StatementImportAdmin,
+    StatementLineAdmin,
+)
+
 __all__ = [
     "CLOSE_TEXTS",
     "CORE_CODE_PREFIX",
@@ -73,7 +82,11 @@ __all__ = [
     "CodeSearchMixin",
     "LegInline",
     "LookupThrottleAdmin",
+    "MatchingRuleAdmin",
     "ReadOnlyMixin",
+    "RuleApplicationAdmin",
+    "StatementImportAdmin",
+    "StatementLineAdmin",
     "StatusTexts",
     "TransactionAdmin",
     "TransferAdmin",

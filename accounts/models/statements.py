@@ -240,7 +240,7 @@ class StatementLine(models.Model):
                 destination,
                 abs(line.amount),
                 user=user,
-                description=(line.description if description is None else description)[:2000],
+                description=line.description if description is None else description,
                 merchant_reference=line.bank_reference[:128] or None,
                 date=line.posting_date(),
             )

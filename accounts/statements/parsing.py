@@ -27,7 +27,9 @@ _LETTERS = re.compile(r"[A-Za-zÀ-ÿ]{3,}")
 _ISO_DATE = re.compile(r"^\s*\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
 _DECIMAL_COMMA = re.compile(r"\d,\d{1,2}(?!\d)")
 _DECIMAL_POINT = re.compile(r"\d\.\d{1,2}(?!\d)")
-_AMOUNT_JUNK = re.compile(r"[^\d.,()+\-]")
+#: What is dropped from an amount: currency symbols, currency codes as whole words, and the
+#: spaces and apostrophes some banks group thousands with. Anything else left over refuses it.
+_AMOUNT_DROPPED = re.compile(r"[€$£¥₹\s'\u00a0\u202f]|(?<![A-Za-z])[A-Za-z]{3}(?![A-Za-z])")
 _PLAIN_NUMBER = re.compile(r"^\d+(\.\d+)?$")
 
 
@@ -151,7 +153,7 @@ def parse_amount(text: str, *, decimal_comma: bool, currency: str) -> Decimal:
     allows is refused, not rounded.
     """
     original = text.strip()
-    cleaned = _AMOUNT_JUNK.sub("", original)
+    cleaned = _AMOUNT_DROPPED.sub("", original)
     negative = False
     if cleaned.startswith("(") and cleaned.endswith(")"):
         negative, cleaned = True, cleaned[1:-1]

@@ -19,6 +19,11 @@ REPO_DIR = Path(__file__).resolve().parent.parent
 
 #: Ledger tables emptied before each scenario, children first.
 LEDGER_TABLES = (
+    # Bank statements point at accounts and transfers: emptied first.
+    "accounts_ruleapplication",
+    "accounts_statementline",
+    "accounts_statementimport",
+    "accounts_matchingrule",
     "accounts_transaction",
     "accounts_transfer",
     "accounts_account_secondary_users",

@@ -20,7 +20,7 @@ from django.utils.translation import gettext
 
 from .. import exceptions, money
 from .parsing import FieldError, check_text
-from .values import FILE_SIZE_MAX, ROW_COUNT_MAX, ParsedLine, Rejection
+from .values import FILE_SIZE_MAX, ROW_COUNT_MAX, DateRun, ParsedLine, Rejection
 
 _FORBIDDEN = (b"<!DOCTYPE", b"<!ENTITY")
 _READ_SIZE = 64 * 1024
@@ -101,12 +101,18 @@ class CamtStatement:
                 gettext("The file is not valid XML: %(error)s.") % {"error": error}
             ) from error
 
-    def scan(self) -> int:
-        """Count the entries, reading (and so checking) the whole file."""
-        count = sum(1 for _ in self.entries())
+    def scan(self) -> tuple[int, bool]:
+        """Count the entries, reading (and so checking) the whole file; are they in order?"""
+        count, run = 0, DateRun()
+        for entry in self.entries():
+            count += 1
+            try:
+                run.see(_date(_text(entry, "BookgDt/Dt", "BookgDt/DtTm", "ValDt/Dt")))
+            except FieldError:
+                pass  # the entry will be rejected when it is read
         if not count:
             raise exceptions.InvalidStatement(gettext("The file has no CAMT.053 entries."))
-        return count
+        return count, run.in_order
 
     def lines(self, *, currency: str) -> Iterator[ParsedLine | Rejection]:
         for number, entry in enumerate(self.entries(), start=1):

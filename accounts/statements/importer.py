@@ -14,8 +14,9 @@ into one account queue instead of racing each other's de-duplication:
 A line's fingerprint is what the bank said (date, amount, currency and texts), and its
 occurrence counts the identical lines before it in the same file, so the unique (bank account,
 fingerprint, occurrence) index refuses nothing a re-import would add twice and keeps two genuine
-identical lines. The occurrence counter is the one thing that grows with the file: a few dozen
-bytes per distinct line, bounded by ``ROW_COUNT_MAX``.
+identical lines. The occurrence counter forgets a date once the next starts when the file's
+dates run in one direction (as banks write them), so memory stays flat; for a file out of
+order it keeps every count, about a hundred bytes a line, bounded by ``ROW_COUNT_MAX``.
 """
 
 from __future__ import annotations
@@ -118,7 +119,8 @@ def _reader(
     currency = bank_account.currency
     if statement_format == StatementFormat.CAMT053:
         camt = CamtStatement(stream)
-        return camt.lines(currency=currency), camt.scan(), {}
+        count, in_order = camt.scan()
+        return camt.lines(currency=currency), count, {"dates_in_order": in_order}
     if statement_format != StatementFormat.CSV:
         raise exceptions.InvalidStatement(
             gettext("Unknown statement format %(format)s.") % {"format": statement_format}
@@ -143,6 +145,7 @@ def _reader(
         "columns": reader.mapping.as_dict(),
         "date_order": order,
         "decimal_comma": evidence.uses_decimal_comma,
+        "dates_in_order": evidence.runs[order].in_order,
     }
     return lines, count, remember
 
@@ -188,7 +191,7 @@ def import_statement(
             mapping=remember,
             created_by=user if getattr(user, "pk", None) is not None else None,
         )
-        _write(record, lines, result, total, on_progress)
+        _write(record, lines, result, total, on_progress, remember["dates_in_order"])
         if result.lines_rejected and not allow_partial:
             raise exceptions.StatementHasRejectedRows(
                 gettext(
@@ -219,8 +222,9 @@ def _write(
     result: ImportResult,
     total: int,
     on_progress: ProgressCallback | None,
+    dates_in_order: bool,
 ) -> None:
-    occurrences: dict[str, int] = {}
+    occurrences = _Occurrences(forget_past_dates=dates_in_order)
     chunk: list[ParsedLine] = []
     for item in lines:
         result.rows_read += 1
@@ -240,10 +244,31 @@ def _write(
         on_progress(result.rows_read, total)
 
 
+class _Occurrences:
+    """How many identical lines came before each line in the file.
+
+    A file whose dates run in one direction has every line of a date together, so the counts
+    of a date are forgotten when the next date starts: memory stays flat. Otherwise every
+    count is kept, bounded by ``ROW_COUNT_MAX``.
+    """
+
+    def __init__(self, *, forget_past_dates: bool) -> None:
+        self.forget_past_dates = forget_past_dates
+        self.counts: dict[str, int] = {}
+        self.date: Any = None
+
+    def next(self, key: str, date: Any) -> int:
+        if self.forget_past_dates and date != self.date:
+            self.counts.clear()
+            self.date = date
+        self.counts[key] = self.counts.get(key, 0) + 1
+        return self.counts[key]
+
+
 def _flush(
     record: StatementImport,
     chunk: list[ParsedLine],
-    occurrences: dict[str, int],
+    occurrences: _Occurrences,
     result: ImportResult,
 ) -> None:
     """Write the chunk's lines the bank account does not have yet."""
@@ -253,8 +278,7 @@ def _flush(
     keyed = []
     for line in chunk:
         key = fingerprint(line, bank.currency)
-        occurrences[key] = occurrences.get(key, 0) + 1
-        keyed.append((line, key, occurrences[key]))
+        keyed.append((line, key, occurrences.next(key, line.date)))
         result.first_date = min(result.first_date or line.date, line.date)
         result.last_date = max(result.last_date or line.date, line.date)
     existing = set(

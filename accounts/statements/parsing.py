@@ -17,7 +17,7 @@ from dateutil import parser as date_parser
 from django.utils.translation import gettext
 
 from .. import exceptions, money
-from .values import FIELD_LENGTH_MAX, DateOrder
+from .values import FIELD_LENGTH_MAX, DateOrder, DateRun
 
 #: What a spreadsheet would run as a formula when the text starts with it (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -64,8 +64,15 @@ class ColumnEvidence:
         self.decimal_comma = 0
         self.decimal_point = 0
         self.ambiguous = 0  # dates such as 03/04 that read two ways
+        self.runs = {order: DateRun() for order in DateOrder.CHOICES}
 
     def see_date(self, text: str) -> None:
+        for order, run in self.runs.items():
+            if run.in_order:
+                try:
+                    run.see(parse_date(text, order))
+                except FieldError:
+                    pass  # the row will be rejected when it is read
         if _ISO_DATE.match(text) or _LETTERS.search(text):
             return  # year first, or a month name: no order to guess
         numbers = [int(group) for group in _DIGIT_GROUPS.findall(text)[:2]]

@@ -31,6 +31,28 @@ class DateOrder:
     CHOICES = (DAY_FIRST, MONTH_FIRST)
 
 
+class DateRun:
+    """Whether a file's dates run in one direction (oldest first or newest first).
+
+    In such a file every line of one date comes together, so the importer's occurrence counter
+    can forget a date once the next one starts, and its memory stays flat however long the
+    file; in a file out of order it remembers every line (bounded by ``ROW_COUNT_MAX``).
+    """
+
+    def __init__(self) -> None:
+        self.last: datetime.date | None = None
+        self.direction = 0  # 1 rising, -1 falling, 0 not yet known
+        self.in_order = True
+
+    def see(self, date: datetime.date) -> None:
+        if self.last is not None and date != self.last:
+            step = 1 if date > self.last else -1
+            if self.direction and step != self.direction:
+                self.in_order = False
+            self.direction = step
+        self.last = date
+
+
 @dataclass(frozen=True)
 class ColumnMapping:
     """Which CSV column holds what: by header name when the file has a header, else by index.

@@ -296,3 +296,39 @@ def test_writing_in_chunks_keeps_every_line_and_counts_duplicates_across_chunks(
     first = import_statement(gbp_bank, statement("uk_bank_2026_11.csv"))
     second = import_statement(gbp_bank, statement("uk_bank_2026_11.csv"))
     assert (first.lines_added, second.lines_duplicate) == (15, 15)
+
+
+# -- the occurrence counter, in files in and out of date order ---------------------------------
+
+
+def occurrences_of(description: str) -> list[int]:
+    lines = StatementLine.objects.filter(description=description).order_by("row_number")
+    return list(lines.values_list("occurrence", flat=True))
+
+
+def test_identical_lines_far_apart_in_a_file_out_of_order_are_still_counted(gbp_bank):
+    data = (
+        "Date,Description,Amount\n"
+        "20/11/2026,Coffee,-3.00\n"
+        "21/11/2026,Lunch,-9.00\n"
+        "20/11/2026,Coffee,-3.00\n"
+    )
+    result = import_statement(gbp_bank, text_file(data))
+    assert StatementImport.objects.get().mapping["dates_in_order"] is False
+    assert occurrences_of("Coffee") == [1, 2]
+    assert import_statement(gbp_bank, text_file(data)).lines_added == 0
+    assert result.lines_added == 3
+
+
+def test_a_newest_first_file_counts_identical_lines_per_date(gbp_bank):
+    data = (
+        "Date,Description,Amount\n"
+        "21/11/2026,Coffee,-3.00\n"
+        "20/11/2026,Coffee,-3.00\n"
+        "20/11/2026,Coffee,-3.00\n"
+        "19/11/2026,Coffee,-3.00\n"
+    )
+    import_statement(gbp_bank, text_file(data))
+    assert StatementImport.objects.get().mapping["dates_in_order"] is True
+    assert occurrences_of("Coffee") == [1, 1, 2, 1]
+    assert import_statement(gbp_bank, text_file(data)).lines_duplicate == 4

@@ -23,7 +23,7 @@ import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -255,8 +255,13 @@ class StatementLine(models.Model):
         """Reconcile this line with a transfer already in the ledger (a payment recorded).
 
         The transfer must move the line's amount, in its currency, into the bank account for
-        money in and out of it for money out, and be reconciled with no other line.
+        money in and out of it for money out, not be reversed, and be reconciled with no
+        other line.
         """
+        if not isinstance(existing, Transfer) or existing.pk is None:
+            raise exceptions.InvalidTransfer(
+                gettext("A statement line is reconciled only with a saved transfer.")
+            )
         with transaction.atomic():
             line = self._locked()
             if (
@@ -296,6 +301,8 @@ class StatementLine(models.Model):
             and bank_side == self.bank_account_id
             and candidate.amount == abs(self.amount)
             and candidate.currency == self.currency
+            # A reversed transfer no longer moves anything.
+            and not Transfer.objects.filter(reverses=candidate).exists()
         )
 
     def unreconcile(self, *, user: Any = None, reason: str | None = None) -> Transfer | None:
@@ -311,9 +318,12 @@ class StatementLine(models.Model):
                     gettext("Statement line %(line)s is not reconciled.") % {"line": line}
                 )
             reversal = None
-            if line.reconciliation == Reconciliation.CREATED:
+            posted = line.reconciled_transfer
+            already_reversed = Transfer.objects.filter(reverses=posted).exists()
+            # A transfer reversed by other means has been undone already: only detach it.
+            if line.reconciliation == Reconciliation.CREATED and not already_reversed:
                 reversal = _facade().reverse(
-                    line.reconciled_transfer,
+                    posted,
                     user=user,
                     reason=reason,
                     description=gettext("Statement line unreconciled: %(line)s")
@@ -340,14 +350,21 @@ class StatementLine(models.Model):
         self.reconciliation = how
         self.reconciled_at = timezone.now()
         self.reconciled_by = user if getattr(user, "pk", None) is not None else None
-        self.save(
-            update_fields=[
-                "reconciled_transfer",
-                "reconciliation",
-                "reconciled_at",
-                "reconciled_by",
-            ]
-        )
+        try:
+            with transaction.atomic():
+                self.save(
+                    update_fields=[
+                        "reconciled_transfer",
+                        "reconciliation",
+                        "reconciled_at",
+                        "reconciled_by",
+                    ]
+                )
+        except IntegrityError as error:  # another line took the transfer meanwhile
+            raise exceptions.AlreadyReconciled(
+                gettext("Statement line %(line)s or transfer %(transfer)s is reconciled.")
+                % {"line": self, "transfer": posted}
+            ) from error
         self.statement_import.update_state()
 
     def _copy_from(self, line: StatementLine) -> None:

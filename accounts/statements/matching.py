@@ -66,6 +66,7 @@ def suggest(line: StatementLine, *, limit: int = SUGGESTIONS_MAX) -> list[Sugges
             amount=abs(line.amount),
             currency=line.currency,
             statement_line__isnull=True,
+            reversal__isnull=True,
             created_at__range=(noon - window, noon + window),
         )
         .exclude(kind=TransferKind.REVERSAL)

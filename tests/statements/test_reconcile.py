@@ -231,3 +231,41 @@ def test_only_an_asset_can_be_a_bank_account(db):
     account = AccountFactory(kind=Kind.LIABILITY)
     with pytest.raises(IntegrityError), transaction.atomic():
         Account.objects.filter(pk=account.pk).update(is_bank=True)
+
+
+def test_a_reversed_transfer_is_neither_suggested_nor_matched(lines, gbp_bank, rent_expense):
+    facade.transfer(
+        AccountFactory(kind=Kind.INCOME, currency="GBP", credit_limit=None),
+        gbp_bank,
+        Decimal("5000.00"),
+    )
+    paid = facade.transfer(
+        rent_expense,
+        gbp_bank,
+        Decimal("1250.00"),
+        date=datetime.datetime(2026, 11, 1, 9, tzinfo=datetime.timezone.utc),
+    )
+    rent = lines.get(description="LANDLORD RENT FLAT 2")
+    assert [s.transfer for s in suggest(rent)] == [paid]
+    facade.reverse(paid)
+    assert suggest(rent) == []
+    with pytest.raises(exceptions.ReconciliationMismatch):
+        rent.reconcile_with(paid)
+
+
+def test_only_a_saved_transfer_can_be_matched(lines, unchanged):
+    with unchanged(), pytest.raises(exceptions.InvalidTransfer):
+        lines.first().reconcile_with("T-123")
+
+
+def test_unreconciling_a_transfer_reversed_elsewhere_only_detaches_it(
+    lines, gbp_bank, salary_income
+):
+    salary = lines.get(description="ACME LTD SALARY NOV")
+    posted = salary.create_transaction(salary_income)
+    facade.reverse(posted)
+    before = Transfer.objects.count()
+    assert salary.unreconcile() is None
+    assert Transfer.objects.count() == before
+    salary.refresh_from_db()
+    assert not salary.is_reconciled

@@ -138,14 +138,16 @@ def _reader(
     reader = reader or CsvStatement(stream, mapping=mapping)
     evidence, count = reader.scan()
     order = _date_order(evidence, date_order, remembered.get("date_order"))
+    # Remembered only when decided: a file of ISO dates says nothing of the bank's order.
+    reading = order or DateOrder.DAY_FIRST
     lines = reader.lines(
-        date_order=order, decimal_comma=evidence.uses_decimal_comma, currency=currency
+        date_order=reading, decimal_comma=evidence.uses_decimal_comma, currency=currency
     )
     remember: dict[str, Any] = {
         "columns": reader.mapping.as_dict(),
-        "date_order": order,
+        "date_order": order or remembered.get("date_order") or "",
         "decimal_comma": evidence.uses_decimal_comma,
-        "dates_in_order": evidence.runs[order].in_order,
+        "dates_in_order": evidence.runs[reading].in_order,
     }
     return lines, count, remember
 
@@ -180,7 +182,7 @@ def import_statement(
     statement_format = statement_format or detect_format(stream)
     digest = _sha256(stream)
     lines, total, remember = _reader(stream, statement_format, bank_account, mapping, date_order)
-    result = ImportResult(dry_run=dry_run, date_order=remember.get("date_order"))
+    result = ImportResult(dry_run=dry_run, date_order=remember.get("date_order") or None)
     with transaction.atomic():
         Account.objects.select_for_update().filter(pk=bank_account.pk).first()
         record = StatementImport.objects.create(

@@ -93,7 +93,11 @@ class ColumnEvidence:
             self.decimal_point += 1
 
     def date_order(self, given: str | None) -> str:
-        """The file's date order: as given, else as the column shows it, else refused."""
+        """The file's date order: as given, else as the column shows it, else refused.
+
+        ``""`` when no date of the file reads two ways (ISO dates, or days that are also their
+        month): then the order changes nothing and nothing was learnt about the bank.
+        """
         if given is not None:
             if given not in DateOrder.CHOICES:
                 raise exceptions.AmbiguousDateOrder(
@@ -120,7 +124,7 @@ class ColumnEvidence:
                     "date order."
                 )
             )
-        return DateOrder.DAY_FIRST  # no date reads two ways: the order changes nothing
+        return ""  # no date reads two ways: nothing was decided, and either order reads them
 
     @property
     def uses_decimal_comma(self) -> bool:

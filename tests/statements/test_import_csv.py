@@ -332,3 +332,15 @@ def test_a_newest_first_file_counts_identical_lines_per_date(gbp_bank):
     assert StatementImport.objects.get().mapping["dates_in_order"] is True
     assert occurrences_of("Coffee") == [1, 1, 2, 1]
     assert import_statement(gbp_bank, text_file(data)).lines_duplicate == 4
+
+
+def test_a_file_of_iso_dates_teaches_nothing_about_the_banks_date_order(usd_bank):
+    iso = "Date,Description,Amount\n2026-10-01,Gas,-40.00\n2026-10-02,Pay,900.00\n"
+    assert import_statement(usd_bank, text_file(iso)).date_order is None
+    # The next file of that bank reads two ways and must not be taken as day-first.
+    with pytest.raises(exceptions.AmbiguousDateOrder):
+        import_statement(usd_bank, text_file("Date,Description,Amount\n10/03/2026,Tea,-2.00\n"))
+    import_statement(usd_bank, statement("us_bank_2026_10.csv"))  # month-first, learnt
+    later = import_statement(usd_bank, text_file("Date,Description,Amount\n11/03/2026,Tea,-2.00\n"))
+    assert later.date_order == DateOrder.MONTH_FIRST
+    assert StatementLine.objects.get(description="Tea").date == datetime.date(2026, 11, 3)

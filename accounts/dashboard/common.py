@@ -136,6 +136,9 @@ DASHBOARD_PERMISSIONS = (
     "refund_transfer",
     "view_reports",
     "view_auditentry",
+    "add_statementimport",
+    "view_statementimport",
+    "change_statementline",
 )
 
 
@@ -168,6 +171,7 @@ SECTIONS = (
     (gettext_lazy("Transfers"), "transfer_list", "accounts.view_transfer"),
     (gettext_lazy("Reports"), "report_list", "accounts.view_reports"),
     (gettext_lazy("Audit"), "audit_list", "accounts.view_auditentry"),
+    (gettext_lazy("Bank statements"), "statement_upload", "accounts.add_statementimport"),
 )
 
 #: Which section each page belongs to, by URL name prefix.
@@ -177,6 +181,7 @@ _SECTION_OF_PREFIX = (
     ("transfer_", "transfer_list"),
     ("report_", "report_list"),
     ("audit_", "audit_list"),
+    ("statement_", "statement_upload"),
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -82,9 +83,15 @@ def test_a_line_is_posted_to_an_account_or_matched_from_the_screen(bookkeeper, g
     bookkeeper.post(screen, {"line": salary.pk, "account": salary_income.pk})
     salary.refresh_from_db()
     assert salary.reconciled_transfer.destination == salary_income
-    paid = facade.transfer(rent_expense, gbp_bank, Decimal("1250.00"), description="Rent")
+    paid = facade.transfer(
+        rent_expense,
+        gbp_bank,
+        Decimal("1250.00"),
+        description="Rent",
+        date=datetime.datetime(2026, 11, 1, 9, tzinfo=datetime.timezone.utc),
+    )
     rent = StatementLine.objects.get(description="LANDLORD RENT FLAT 2")
-    assert f'value="{paid.pk}"' in body(bookkeeper.get(screen))  # suggested
+    assert f'name="transfer" value="{paid.pk}"' in body(bookkeeper.get(screen))  # suggested
     bookkeeper.post(screen, {"line": rent.pk, "transfer": paid.pk})
     rent.refresh_from_db()
     assert (rent.reconciled_transfer, rent.reconciliation) == (paid, Reconciliation.MATCHED)

@@ -13,6 +13,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -21,7 +22,14 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import DetailView, FormView, TemplateView
 
 from accounts import exceptions, statements
-from accounts.models import Account, StatementFormat, StatementImport, StatementLine, Transfer
+from accounts.models import (
+    Account,
+    Reconciliation,
+    StatementFormat,
+    StatementImport,
+    StatementLine,
+    Transfer,
+)
 
 from .common import StaffPermissionRequiredMixin
 
@@ -31,6 +39,8 @@ RECONCILE_LINES_MAX = 50
 SUGGESTIONS_SHOWN = 3
 #: Accounts offered to post a line to.
 TARGET_ACCOUNTS_MAX = 200
+#: Reconciled lines shown, most recent first, with a button to undo each.
+RECENT_RECONCILED_MAX = 20
 #: Rows of the file shown in the preview.
 PREVIEW_ROWS = 10
 
@@ -168,9 +178,14 @@ class StatementReconcileView(StaffPermissionRequiredMixin, TemplateView):
         bank = self.bank()
         open_lines = bank.statement_lines.filter(reconciled_transfer__isnull=True)
         lines = list(open_lines.order_by("date", "pk")[:RECONCILE_LINES_MAX])
+        done_lines = bank.statement_lines.filter(reconciled_transfer__isnull=False)
         context.update(
             bank=bank,
             open_count=open_lines.count(),
+            done_lines=done_lines.select_related("reconciled_transfer").order_by(
+                "-reconciled_at", "-pk"
+            )[:RECENT_RECONCILED_MAX],
+            may_reverse=self.request.user.has_perm("accounts.reverse_transfer"),
             rows=[(line, statements.suggest(line, limit=SUGGESTIONS_SHOWN)) for line in lines],
             targets=Account.objects.filter(currency=bank.currency, is_card=False, status="open")
             .exclude(pk=bank.pk)
@@ -196,10 +211,22 @@ class StatementReconcileView(StaffPermissionRequiredMixin, TemplateView):
             return done
         line = get_object_or_404(StatementLine, pk=request.POST.get("line") or 0, bank_account=bank)
         try:
-            self.reconcile(line, request)
+            if "unreconcile" in request.POST:
+                self.unreconcile(line, request)
+            else:
+                self.reconcile(line, request)
         except exceptions.AccountException as error:
             messages.error(request, error.message)
         return done
+
+    def unreconcile(self, line: StatementLine, request: HttpRequest) -> None:
+        """Undo a reconciliation; reversing a transfer the line posted is a correction, gated
+        by ``accounts.reverse_transfer`` as every reversal in the dashboard is."""
+        posting = line.reconciliation == Reconciliation.CREATED
+        if posting and not request.user.has_perm("accounts.reverse_transfer"):
+            raise PermissionDenied
+        line.unreconcile(user=request.user, reason=gettext("Unreconciled in the dashboard."))
+        messages.success(request, gettext("Line %(line)s is unreconciled.") % {"line": line})
 
     def reconcile(self, line: StatementLine, request: HttpRequest) -> None:
         transfer_pk, account_pk = request.POST.get("transfer"), request.POST.get("account")

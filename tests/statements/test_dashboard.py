@@ -110,3 +110,26 @@ def test_staff_without_the_statement_permissions_are_refused(gbp_bank):
         client.post(url("statement_reconcile", gbp_bank.pk), {"apply_rules": "1"}).status_code
         == 403
     )
+
+
+def test_undoing_a_posted_line_needs_the_reverse_permission(gbp_bank):
+    from accounts.statements import import_statement
+
+    from .conftest import statement
+
+    import_statement(gbp_bank, statement("uk_bank_2026_11.csv"))
+    income = AccountFactory(kind=Kind.INCOME, currency="GBP", credit_limit=None)
+    salary = StatementLine.objects.get(description="ACME LTD SALARY NOV")
+    posted = salary.create_transaction(income)
+    screen = url("statement_reconcile", gbp_bank.pk)
+    bookkeeper = client_for(grant(StaffFactory(), *PERMISSIONS))
+    assert "Reverse and unreconcile" not in body(bookkeeper.get(screen))
+    refused = bookkeeper.post(screen, {"line": salary.pk, "unreconcile": "1"})
+    assert refused.status_code == 403
+    assert StatementLine.objects.get(pk=salary.pk).reconciled_transfer == posted
+    supervisor = client_for(grant(StaffFactory(), *PERMISSIONS, "reverse_transfer"))
+    assert "Reverse and unreconcile" in body(supervisor.get(screen))
+    supervisor.post(screen, {"line": salary.pk, "unreconcile": "1"})
+    salary.refresh_from_db()
+    assert not salary.is_reconciled
+    assert Transfer.objects.filter(reverses=posted).exists()

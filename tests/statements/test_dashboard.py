@@ -133,3 +133,20 @@ def test_undoing_a_posted_line_needs_the_reverse_permission(gbp_bank):
     salary.refresh_from_db()
     assert not salary.is_reconciled
     assert Transfer.objects.filter(reverses=posted).exists()
+
+
+def test_visitors_and_users_who_are_not_staff_are_kept_out(client, gbp_bank):
+    from ..factories import UserFactory
+
+    pages = [url("statement_upload"), url("statement_reconcile", gbp_bank.pk)]
+    for page in pages:
+        response = client.get(page)
+        assert response.status_code == 302 and "login" in response.url
+    outsider = client_for(grant(UserFactory(), *PERMISSIONS))
+    for page in pages:
+        assert outsider.get(page).status_code == 403
+
+
+def test_the_reconciliation_screen_of_an_account_that_is_no_bank_is_not_found(bookkeeper):
+    other = AccountFactory(kind=Kind.ASSET, credit_limit=None)
+    assert bookkeeper.get(url("statement_reconcile", other.pk)).status_code == 404

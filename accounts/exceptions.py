@@ -350,6 +350,82 @@ class IdempotencyConflict(AccountException):
         super().__init__(message, fields=self.fields, **context)
 
 
+# -- bank statements ---------------------------------------------------------------------------
+
+
+class NotBankAccount(InvalidAccount):
+    """Only an asset account designated as a bank account takes statements."""
+
+    code = "not_a_bank_account"
+    default_message = _("Only an asset account designated as a bank account takes statements.")
+
+
+class InvalidStatement(AccountException):
+    """A statement must be a readable CSV or CAMT.053 file within the import limits."""
+
+    code = "invalid_statement"
+    default_message = _(
+        "A statement must be a readable CSV or CAMT.053 file within the import limits."
+    )
+
+
+class InvalidColumnMapping(InvalidStatement):
+    """A column mapping names a date and an amount (or in and out) column the file has."""
+
+    code = "invalid_column_mapping"
+    default_message = _(
+        "A column mapping names a date and an amount (or in and out) column the file has."
+    )
+
+
+class AmbiguousDateOrder(InvalidStatement):
+    """A statement whose dates read both day-first and month-first needs an explicit order."""
+
+    code = "ambiguous_date_order"
+    default_message = _(
+        "A statement whose dates read both day-first and month-first needs an explicit order."
+    )
+
+
+class StatementHasRejectedRows(InvalidStatement):
+    """A statement with rejected rows imports nothing unless partial imports are allowed."""
+
+    code = "statement_has_rejected_rows"
+    default_message = _(
+        "A statement with rejected rows imports nothing unless partial imports are allowed."
+    )
+
+    def __init__(
+        self, message: str | None = None, *, rejections: tuple[object, ...] = (), **context: object
+    ) -> None:
+        #: The rejected rows (:class:`accounts.statements.Rejection`), first ones only.
+        self.rejections = tuple(rejections)
+        super().__init__(message, rejections=self.rejections, **context)
+
+
+class AlreadyReconciled(AccountException):
+    """A statement line and a transfer are each reconciled at most once."""
+
+    code = "already_reconciled"
+    default_message = _("A statement line and a transfer are each reconciled at most once.")
+
+
+class NotReconciled(AccountException):
+    """Only a reconciled statement line can be unreconciled."""
+
+    code = "statement_line_not_reconciled"
+    default_message = _("Only a reconciled statement line can be unreconciled.")
+
+
+class ReconciliationMismatch(AccountException):
+    """A line reconciles only with a transfer of its amount and direction on its bank account."""
+
+    code = "reconciliation_mismatch"
+    default_message = _(
+        "A line reconciles only with a transfer of its amount and direction on its bank account."
+    )
+
+
 ALL: tuple[type[AccountException], ...] = tuple(
     obj
     for obj in list(globals().values())
@@ -357,7 +433,7 @@ ALL: tuple[type[AccountException], ...] = tuple(
 )
 
 
-# -- holds ---------------------------------------------------------------------------------------
+# -- holds and closed periods ---------------------------------------------------------------------
 
 
 class InvalidHold(AccountException):
@@ -404,9 +480,6 @@ class PendingHolds(AccountException):
     default_message = _(
         "An account with pending holds cannot be closed or expired: capture or void them first."
     )
-
-
-# -- closed periods ------------------------------------------------------------------------------
 
 
 class PeriodClosed(AccountException):

@@ -23,6 +23,11 @@ LEDGER_TABLES = (
     "accounts_auditentry",
     "accounts_idempotencykey",
     "accounts_hold",
+    # Bank statements point at accounts and transfers: emptied first.
+    "accounts_ruleapplication",
+    "accounts_statementline",
+    "accounts_statementimport",
+    "accounts_matchingrule",
     "accounts_transaction",
     "accounts_transfer",
     "accounts_account_secondary_users",

@@ -19,6 +19,8 @@ HOT_RATIO_MIN = 0.7
 FLAT_READ_RATIO_MAX = 1.25
 #: A batch of transfers through ``transfer_many`` against the same transfers one by one.
 BATCH_SPEEDUP_MIN = 10.0
+#: Most seconds importing a statement of 50,000 new lines may take (issue 14: "seconds").
+STATEMENT_IMPORT_SECONDS_MAX = 20.0
 
 
 @dataclass
@@ -71,6 +73,16 @@ def targets(results: dict[str, Any]) -> list[Target]:
                 batch["speedup_one_call"],
                 f">= {BATCH_SPEEDUP_MIN:.2f}",
                 batch["speedup_one_call"] >= BATCH_SPEEDUP_MIN,
+            )
+        )
+    imported = results.get("statements")
+    if imported and imported["lines"] >= 50_000:
+        found.append(
+            Target(
+                "statement: 50,000 lines imported, s",
+                imported["import_seconds"],
+                f"<= {STATEMENT_IMPORT_SECONDS_MAX:.0f}",
+                imported["import_seconds"] <= STATEMENT_IMPORT_SECONDS_MAX,
             )
         )
     reads = results.get("reads")
@@ -179,6 +191,9 @@ def table(run: dict[str, Any]) -> str:
                 row.format(f"Sweep: {label}, accounts/s", _n(sweep[key]["per_second"]), "", "")
             )
         lines.append(row.format("  speed-up", f"{sweep['speedup']:.1f}x", "", ""))
+    imported = results.get("statements")
+    if imported:
+        lines.extend(_statement_rows(imported, row))
     reads = results.get("reads")
     if reads:
         lat = reads["latency_us"]
@@ -223,6 +238,23 @@ def table(run: dict[str, Any]) -> str:
         + ("yes" if not problems else "NO: " + ", ".join(problems))
     )
     return "\n".join(lines)
+
+
+def _statement_rows(imported: dict[str, Any], row: str) -> list[str]:
+    """Seconds to import a statement and to import it again, and the peak memory."""
+    lines = imported["lines"]
+    return [
+        row.format(
+            f"Statement: import {lines:,} lines, s", f"{imported['import_seconds']:.2f}", "", ""
+        ),
+        row.format("  the same file again, s", f"{imported['reimport_seconds']:.2f}", "", ""),
+        row.format(
+            "  peak MB, whole file / a fifth",
+            f"{imported['peak_mb']:.1f} / {imported['peak_mb_fifth']:.1f}",
+            "",
+            "",
+        ),
+    ]
 
 
 def _batch_rows(batch: dict[str, Any], row: str) -> list[str]:

@@ -9,6 +9,8 @@
 ``batch``
     10,000 transfers across 1,000 accounts one by one and through ``transfer_many``
     (:mod:`bench.batch`).
+``statements``
+    a bank statement of 50,000 lines imported, then imported again (:mod:`bench.statements`).
 ``reads``
     the latency of reading an account's balance, now and as of a moment in the middle of its
     history, on an account with many legs and on one with few.
@@ -34,10 +36,10 @@ from typing import Any
 
 from django.db import connection
 
-from . import batch, counting, database, ledger, workers
+from . import batch, counting, database, ledger, statements, workers
 from .raw import Baseline
 
-SCENARIOS = ("sequential", "concurrent", "reads", "batch", "sweep")
+SCENARIOS = ("sequential", "concurrent", "reads", "batch", "sweep", "statements")
 
 #: Transfers made before each timed run, to open connections and warm caches.
 WARM_UP_TRANSFERS = 20
@@ -57,11 +59,19 @@ class Sizes:
     reads: int = 1000
     batch: int = 10_000
     sweep: int = 2000
+    statement_lines: int = 50_000
 
 
 FULL = Sizes()
 QUICK = Sizes(
-    sequential=300, per_worker=150, counted=20, long_legs=10_000, reads=200, batch=2000, sweep=500
+    sequential=300,
+    per_worker=150,
+    counted=20,
+    long_legs=10_000,
+    reads=200,
+    batch=2000,
+    sweep=500,
+    statement_lines=10_000,
 )
 
 
@@ -446,4 +456,5 @@ RUNNERS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "reads": reads,
     "batch": batch.batch,
     "sweep": batch.sweep,
+    "statements": statements.statements,
 }

@@ -154,7 +154,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "accounts.signals",
         ],
     ),
-    ("public API", ["accounts.facade", "accounts.reports"]),
+    ("public API", ["accounts.facade", "accounts.reports", "accounts.statements"]),
     (
         "surfaces",
         [

@@ -3,7 +3,9 @@
 Django's admin autodiscovery imports this package, which imports its modules: they are the
 only place that registers models, so a project that does not install ``django.contrib.admin``
 registers nothing. ``accounts`` holds account types and accounts, ``ledger`` transfers and
-legs, ``audit`` the audit trail, ``holds`` the holds, ``access`` the API's keys and throttle,
+legs, ``audit`` the audit trail and the closed periods, ``holds`` the holds, ``access`` the API's
+keys and throttle, ``statements`` bank statements (imports and lines read-only, reconciled
+through actions; matching rules),
 ``common`` what they share.
 
 * Transfers and their legs are append-only (the database refuses edits and deletes too), so
@@ -63,6 +65,14 @@ from .holds import HoldAdmin
 # isort: split
 from . import access
 
+# isort: split
+from .statements import (
+    MatchingRuleAdmin,
+    RuleApplicationAdmin,
+    StatementImportAdmin,
+    StatementLineAdmin,
+)
+
 __all__ = [
     "CLOSE_TEXTS",
     "CORE_CODE_PREFIX",
@@ -78,7 +88,11 @@ __all__ = [
     "HoldAdmin",
     "LegInline",
     "LookupThrottleAdmin",
+    "MatchingRuleAdmin",
     "ReadOnlyMixin",
+    "RuleApplicationAdmin",
+    "StatementImportAdmin",
+    "StatementLineAdmin",
     "StatusTexts",
     "TransactionAdmin",
     "TransferAdmin",

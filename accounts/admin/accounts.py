@@ -46,6 +46,7 @@ class AccountAdminForm(forms.ModelForm):
             "description",
             "account_type",
             "kind",
+            "is_bank",
             "parent",
             "currency",
             "credit_limit",
@@ -93,6 +94,9 @@ class AccountAdminForm(forms.ModelForm):
                     _("A child account has its parent's kind (%(kind)s).")
                     % {"kind": parent.get_kind_display()},
                 )
+        if data.get("is_bank") and data.get("kind", account.kind) != Kind.ASSET:
+            # The database refuses it too (accounts_account_bank_is_asset).
+            self.add_error("is_bank", _("Only an asset account can be a bank account."))
         limit = data.get("credit_limit", account.credit_limit)
         if account.is_card:
             # The database refuses these too (accounts_account_card_is_limited_liability).
@@ -233,7 +237,7 @@ class AccountAdmin(CodeSearchMixin, admin.ModelAdmin):
         "created_at",
     ]
     list_display_links = ["name", "code"]
-    list_filter = ["is_card", "kind", "status", "currency", "account_type"]
+    list_filter = ["is_card", "is_bank", "kind", "status", "currency", "account_type"]
     list_select_related = ["account_type", "primary_user"]
     search_fields = [
         "name",
@@ -254,7 +258,7 @@ class AccountAdmin(CodeSearchMixin, admin.ModelAdmin):
     ]
     fieldsets = [
         (None, {"fields": ["name", "code", "is_card", "description", "account_type"]}),
-        (_("Ledger"), {"fields": ["kind", "parent", "currency", "credit_limit"]}),
+        (_("Ledger"), {"fields": ["kind", "is_bank", "parent", "currency", "credit_limit"]}),
         (
             _("State (changed by postings and by the actions in the account list)"),
             {"fields": ["status", "balance_display", "version", "postings_link"]},

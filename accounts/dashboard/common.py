@@ -138,6 +138,9 @@ DASHBOARD_PERMISSIONS = (
     "change_hold",
     "view_reports",
     "view_auditentry",
+    "add_statementimport",
+    "view_statementimport",
+    "change_statementline",
 )
 
 
@@ -171,6 +174,7 @@ SECTIONS = (
     (gettext_lazy("Holds"), "hold_list", "accounts.view_hold"),
     (gettext_lazy("Reports"), "report_list", "accounts.view_reports"),
     (gettext_lazy("Audit"), "audit_list", "accounts.view_auditentry"),
+    (gettext_lazy("Bank statements"), "statement_upload", "accounts.add_statementimport"),
 )
 
 #: Which section each page belongs to, by URL name prefix.
@@ -181,6 +185,7 @@ _SECTION_OF_PREFIX = (
     ("hold_", "hold_list"),
     ("report_", "report_list"),
     ("audit_", "audit_list"),
+    ("statement_", "statement_upload"),
 )
 
 

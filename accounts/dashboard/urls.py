@@ -12,6 +12,7 @@ from . import (
     hold_views,
     print_views,
     report_views,
+    statement_views,
     transfer_views,
 )
 
@@ -32,6 +33,22 @@ register_converter(PrimaryKeyConverter, "account_pk")
 
 urlpatterns: list[URLPattern] = [
     path("", account_views.IndexView.as_view(), name="index"),
+    # bank statements
+    path(
+        "statements/upload/",
+        statement_views.StatementUploadView.as_view(),
+        name="statement_upload",
+    ),
+    path(
+        "statements/imports/<account_pk:pk>/",
+        statement_views.StatementImportView.as_view(),
+        name="statement_import",
+    ),
+    path(
+        "statements/<account_pk:pk>/reconcile/",
+        statement_views.StatementReconcileView.as_view(),
+        name="statement_reconcile",
+    ),
     # accounts
     path("accounts/", account_views.AccountListView.as_view(), name="account_list"),
     path("accounts/new/", account_action_views.AccountCreateView.as_view(), name="account_create"),

@@ -33,8 +33,8 @@ from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext
 
 from .. import exceptions
-from . import retries
 from ..models import IDEMPOTENCY_KEY_LENGTH_MAX, Account, Hold, IdempotencyKey, Transfer
+from . import retries
 
 #: The name under which the operation itself is compared, as if it were an argument.
 OPERATION_FIELD = "operation"

@@ -21,6 +21,8 @@ Money moves only through :mod:`accounts.facade`; nothing here writes a ledger ro
 - :mod:`accounts.models.idempotency`: :class:`IdempotencyKey`;
 - :mod:`accounts.models.holds`: :class:`Hold` (reserved funds, captured or released later);
 - :mod:`accounts.models.periods`: :class:`ClosedPeriod` (the books closed through a day).
+- :mod:`accounts.models.statements`: bank statements, :class:`StatementImport`,
+  :class:`StatementLine`, :class:`MatchingRule` and :class:`RuleApplication`.
 
 Their managers and querysets are in :mod:`accounts.managers`, the as-of balance in
 :mod:`accounts.ledger.balances`, the tree paths in :mod:`accounts.tree`. Every name below is
@@ -64,6 +66,19 @@ from .holds import Hold
 from .idempotency import IDEMPOTENCY_KEY_LENGTH_MAX, IdempotencyKey
 from .ledger import Transaction, Transfer
 from .periods import ClosedPeriod
+from .statements import (
+    RAW_ROW_LENGTH_MAX,
+    REJECTIONS_KEPT_MAX,
+    STATEMENT_NAME_LENGTH_MAX,
+    STATEMENT_TEXT_LENGTH_MAX,
+    ImportState,
+    MatchingRule,
+    Reconciliation,
+    RuleApplication,
+    StatementFormat,
+    StatementImport,
+    StatementLine,
+)
 
 __all__ = [
     "CODE_RETRIES_MAX",
@@ -72,8 +87,12 @@ __all__ = [
     "EXPIRED_CODE",
     "IDEMPOTENCY_KEY_LENGTH_MAX",
     "KIND_ORDER",
+    "RAW_ROW_LENGTH_MAX",
+    "REJECTIONS_KEPT_MAX",
     "SALES_CODE",
     "SOURCE_CODE",
+    "STATEMENT_NAME_LENGTH_MAX",
+    "STATEMENT_TEXT_LENGTH_MAX",
     "TREE_PATH_LENGTH_MAX",
     "TREE_TOKEN_LENGTH",
     "Account",
@@ -89,9 +108,16 @@ __all__ = [
     "Hold",
     "HoldStatus",
     "IdempotencyKey",
+    "ImportState",
     "Kind",
     "LedgerQuerySet",
     "LookupThrottle",
+    "MatchingRule",
+    "Reconciliation",
+    "RuleApplication",
+    "StatementFormat",
+    "StatementImport",
+    "StatementLine",
     "Status",
     "Surface",
     "Transaction",

@@ -161,6 +161,13 @@ class Account(models.Model):
             "is a secret. Only a liability with a credit limit can be one."
         ),
     )
+    #: A bank account whose statements are imported and reconciled (accounts.statements). Only
+    #: designated accounts take statements; the designation is explicit, never inferred.
+    is_bank = models.BooleanField(
+        _("bank account"),
+        default=False,
+        help_text=_("Takes imported bank statements. Only an asset account can be one."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -186,6 +193,12 @@ class Account(models.Model):
             check_constraint(
                 Q(is_card=False) | ~Q(code__startswith=CORE_CODE_PREFIX),
                 "accounts_account_core_is_not_card",
+            ),
+            # A bank account holds the organisation's money: an asset, on the left of the
+            # accounting equation, so money in debits it.
+            check_constraint(
+                Q(is_bank=False) | Q(kind="asset"),
+                "accounts_account_bank_is_asset",
             ),
             check_constraint(
                 Q(credit_limit__isnull=True) | Q(credit_limit__gte=0),
@@ -250,16 +263,7 @@ class Account(models.Model):
                     "least": format_amount(max(-self.balance, Decimal(0)), self.currency),
                 }
             )
-        if self.is_card and (
-            self.kind != Kind.LIABILITY or self.credit_limit is None or self.is_core()
-        ):
-            raise exceptions.InvalidCard(
-                gettext(
-                    "Account %(account)s cannot be a customer card: a card is a liability with a "
-                    "credit limit, and never a core account."
-                )
-                % {"account": self}
-            )
+        self._check_designations()
         if self.parent_id is not None and self.parent is not None and self.parent.kind != self.kind:
             raise exceptions.KindMismatch(
                 gettext(
@@ -299,6 +303,24 @@ class Account(models.Model):
 
     def natural_key(self) -> tuple[str]:
         return (self.code,)
+
+    def _check_designations(self) -> None:
+        """A card is a limited liability outside the core; a bank account is an asset."""
+        if self.is_card and (
+            self.kind != Kind.LIABILITY or self.credit_limit is None or self.is_core()
+        ):
+            raise exceptions.InvalidCard(
+                gettext(
+                    "Account %(account)s cannot be a customer card: a card is a liability with a "
+                    "credit limit, and never a core account."
+                )
+                % {"account": self}
+            )
+        if self.is_bank and self.kind != Kind.ASSET:
+            raise exceptions.NotBankAccount(
+                gettext("Account %(account)s cannot be a bank account: only an asset can be one.")
+                % {"account": self}
+            )
 
     def _place_in_tree(self) -> str | None:
         """Set ``tree_path`` under the parent; return the old path if the account moved."""

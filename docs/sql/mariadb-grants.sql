@@ -13,6 +13,7 @@ GRANT DELETE ON `shop`.`accounts_accounttype` TO 'shop_app'@'%';
 GRANT DELETE ON `shop`.`accounts_apikey` TO 'shop_app'@'%';
 GRANT DELETE ON `shop`.`accounts_idempotencykey` TO 'shop_app'@'%';
 GRANT DELETE ON `shop`.`accounts_lookupthrottle` TO 'shop_app'@'%';
+GRANT DELETE ON `shop`.`accounts_matchingrule` TO 'shop_app'@'%';
 GRANT DELETE ON `shop`.`auth_group` TO 'shop_app'@'%';
 GRANT DELETE ON `shop`.`auth_group_permissions` TO 'shop_app'@'%';
 GRANT DELETE ON `shop`.`auth_user` TO 'shop_app'@'%';

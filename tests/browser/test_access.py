@@ -18,6 +18,7 @@ SECTIONS = {
     "/dashboard/transfers/": "Transfers",
     "/dashboard/reports/": "Reports",
     "/dashboard/audit/": "Audit",
+    "/dashboard/statements/upload/": "Bank statements",
 }
 
 

@@ -21,6 +21,7 @@ from accounts.facade import Credit, Debit
 from accounts.models import Account, Status, Transfer
 
 from ..factories import AccountFactory, SourceAccountFactory, UserFactory
+from ..statements.triggers import TRIGGERS as STATEMENT_TRIGGERS
 
 pytestmark = pytest.mark.django_db
 
@@ -250,6 +251,7 @@ TRIGGERS: dict[type[exceptions.AccountException], tuple[str, Callable[[], Act]]]
     exceptions.LedgerImmutable: ("ledger_is_append_only", delete_a_transfer),
     exceptions.InvalidIdempotencyKey: ("invalid_idempotency_key", malformed_key),
     exceptions.IdempotencyConflict: ("idempotency_conflict", key_reused),
+    **STATEMENT_TRIGGERS,
 }
 
 

@@ -1,0 +1,126 @@
+"""Meeting the ledger: suggested transfers for a line, and rules that reconcile lines.
+
+A suggestion is a transfer already in the ledger that :meth:`StatementLine.matches` the line
+(its amount, currency and direction on the bank account), not reconciled yet, dated within
+``SUGGESTION_WINDOW_DAYS`` of the line, ranked by date proximity and then by how alike the
+descriptions are (:mod:`difflib`).
+
+A rule (:class:`~accounts.models.MatchingRule`) posts a line to its account through
+:meth:`StatementLine.create_transaction`; each application is recorded as a
+:class:`~accounts.models.RuleApplication`. A line the ledger refuses (a closed account, another
+currency, a bank account that may not go overdrawn) stays unreconciled for people to look at.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from .. import exceptions
+from ..models import MatchingRule, RuleApplication, StatementLine, Transfer, TransferKind
+
+#: How far from the line's date a suggested transfer may be.
+SUGGESTION_WINDOW_DAYS = 14
+#: How many suggestions a line gets.
+SUGGESTIONS_MAX = 5
+#: How much the date counts against the description in a suggestion's score.
+DATE_WEIGHT = 0.6
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A transfer a line could be reconciled with, and why it ranks where it does."""
+
+    transfer: Transfer
+    score: float
+    days_apart: int
+    similarity: float
+
+
+def _similarity(left: str, right: str) -> float:
+    left, right = left.casefold().strip(), right.casefold().strip()
+    if not left or not right:
+        return 0.0
+    return difflib.SequenceMatcher(None, left, right).ratio()
+
+
+def suggest(line: StatementLine, *, limit: int = SUGGESTIONS_MAX) -> list[Suggestion]:
+    """The transfers ``line`` could be reconciled with, best first."""
+    if line.is_reconciled:
+        return []
+    bank_side = (
+        Q(source=line.bank_account_id) if line.amount > 0 else Q(destination=line.bank_account_id)
+    )
+    window = datetime.timedelta(days=SUGGESTION_WINDOW_DAYS + 1)
+    noon = line.posting_date()
+    candidates = (
+        Transfer.objects.filter(
+            bank_side,
+            amount=abs(line.amount),
+            currency=line.currency,
+            statement_line__isnull=True,
+            reversal__isnull=True,
+            created_at__range=(noon - window, noon + window),
+        )
+        .exclude(kind=TransferKind.REVERSAL)
+        .order_by("-created_at")[:200]
+    )
+    ranked = []
+    text = " ".join(part for part in (line.description, line.payee) if part)
+    for candidate in candidates:
+        days = abs((timezone.localdate(candidate.created_at) - line.date).days)
+        if days > SUGGESTION_WINDOW_DAYS:
+            continue
+        other = " ".join(
+            part for part in (candidate.description, candidate.merchant_reference or "") if part
+        )
+        similarity = _similarity(text, other)
+        closeness = 1 - days / (SUGGESTION_WINDOW_DAYS + 1)
+        score = DATE_WEIGHT * closeness + (1 - DATE_WEIGHT) * similarity
+        ranked.append(Suggestion(candidate, round(score, 4), days, round(similarity, 4)))
+    ranked.sort(key=lambda s: (-s.score, s.days_apart, -s.transfer.pk))
+    return ranked[:limit]
+
+
+def rules_for(bank_account_id: int) -> list[MatchingRule]:
+    return list(
+        MatchingRule.objects.filter(is_active=True)
+        .filter(Q(bank_account__isnull=True) | Q(bank_account=bank_account_id))
+        .select_related("account")
+        .order_by("position", "pk")
+    )
+
+
+def apply_rules(lines: Iterable[StatementLine], *, user: Any = None) -> int:
+    """Reconcile each unreconciled line by the first active rule that matches it.
+
+    Returns how many lines were reconciled. Each line is its own transaction: one the ledger
+    refuses is left unreconciled and the others go on.
+    """
+    if not MatchingRule.objects.filter(is_active=True).exists():
+        return 0
+    rules: dict[int, list[MatchingRule]] = {}
+    applied = 0
+    for line in lines:
+        if line.is_reconciled:
+            continue
+        if line.bank_account_id not in rules:
+            rules[line.bank_account_id] = rules_for(line.bank_account_id)
+        rule = next((r for r in rules[line.bank_account_id] if r.applies_to(line)), None)
+        if rule is None:
+            continue
+        try:
+            with transaction.atomic():
+                posted = line.create_transaction(rule.account, user=user)
+                RuleApplication.objects.create(rule=rule, line=line, transfer=posted)
+        except exceptions.AccountException:
+            continue
+        applied += 1
+    return applied

@@ -1,0 +1,152 @@
+"""Bank statements in the dashboard: upload with a preview, the result, the reconciliation."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from accounts import facade
+from accounts.models import Kind, Reconciliation, StatementImport, StatementLine, Transfer
+
+from ..factories import AccountFactory, StaffFactory
+from ..surfaces.test_dashboard import body, client_for, grant, url
+from .conftest import FILES
+
+pytestmark = pytest.mark.django_db
+
+PERMISSIONS = ("add_statementimport", "view_statementimport", "change_statementline")
+
+
+@pytest.fixture
+def bookkeeper(db):
+    return client_for(grant(StaffFactory(), *PERMISSIONS))
+
+
+def upload(name: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, (FILES / name).read_bytes())
+
+
+def test_the_preview_shows_the_columns_found_and_imports_nothing(bookkeeper, eur_bank):
+    response = bookkeeper.post(
+        url("statement_upload"),
+        {"bank_account": eur_bank.pk, "file": upload("de_bank_2026_11.csv"), "preview": "1"},
+    )
+    page = body(response)
+    assert response.status_code == 200
+    assert "cp1252" in page and "Buchungstag" in page and "Hausverwaltung Müller GmbH" in page
+    assert not StatementImport.objects.exists()
+
+
+def test_an_upload_imports_and_shows_the_result(bookkeeper, gbp_bank):
+    response = bookkeeper.post(
+        url("statement_upload"),
+        {"bank_account": gbp_bank.pk, "file": upload("uk_bank_2026_11.csv"), "import": "1"},
+        follow=True,
+    )
+    record = StatementImport.objects.get()
+    assert response.redirect_chain[-1][0] == url("statement_import", record.pk)
+    assert record.lines_added == 15 and "uk_bank_2026_11.csv" in body(response)
+    assert url("statement_reconcile", gbp_bank.pk) in body(response)
+
+
+def test_a_file_with_rejected_rows_lists_them_and_imports_nothing(bookkeeper, gbp_bank):
+    bad = SimpleUploadedFile(
+        "bad.csv", b"Date,Description,Amount\n20/11/2026,Ok,1.00\n21/11/2026,X,lots\n"
+    )
+    response = bookkeeper.post(url("statement_upload"), {"bank_account": gbp_bank.pk, "file": bad})
+    assert "lots is not an amount." in body(response)
+    assert not StatementLine.objects.exists()
+
+
+def test_only_bank_accounts_are_offered(bookkeeper, gbp_bank):
+    other = AccountFactory(kind=Kind.ASSET, credit_limit=None)
+    response = bookkeeper.post(
+        url("statement_upload"), {"bank_account": other.pk, "file": upload("uk_bank_2026_11.csv")}
+    )
+    assert response.status_code == 200 and not StatementImport.objects.exists()
+
+
+def test_a_line_is_posted_to_an_account_or_matched_from_the_screen(bookkeeper, gbp_bank):
+    from accounts.statements import import_statement
+
+    from .conftest import statement
+
+    import_statement(gbp_bank, statement("uk_bank_2026_11.csv"))
+    salary_income = AccountFactory(kind=Kind.INCOME, currency="GBP", credit_limit=None)
+    rent_expense = AccountFactory(kind=Kind.EXPENSE, currency="GBP", credit_limit=None)
+    screen = url("statement_reconcile", gbp_bank.pk)
+    assert "15 lines to reconcile" in body(bookkeeper.get(screen))
+    salary = StatementLine.objects.get(description="ACME LTD SALARY NOV")
+    bookkeeper.post(screen, {"line": salary.pk, "account": salary_income.pk})
+    salary.refresh_from_db()
+    assert salary.reconciled_transfer.destination == salary_income
+    paid = facade.transfer(
+        rent_expense,
+        gbp_bank,
+        Decimal("1250.00"),
+        description="Rent",
+        date=datetime.datetime(2026, 11, 1, 9, tzinfo=datetime.timezone.utc),
+    )
+    rent = StatementLine.objects.get(description="LANDLORD RENT FLAT 2")
+    assert f'name="transfer" value="{paid.pk}"' in body(bookkeeper.get(screen))  # suggested
+    bookkeeper.post(screen, {"line": rent.pk, "transfer": paid.pk})
+    rent.refresh_from_db()
+    assert (rent.reconciled_transfer, rent.reconciliation) == (paid, Reconciliation.MATCHED)
+    # A refusal is a message; nothing moves.
+    before = Transfer.objects.count()
+    response = bookkeeper.post(screen, {"line": rent.pk, "account": salary_income.pk}, follow=True)
+    assert "already reconciled" in body(response)
+    assert Transfer.objects.count() == before
+
+
+def test_staff_without_the_statement_permissions_are_refused(gbp_bank):
+    client = client_for(grant(StaffFactory(), "view_account"))
+    assert client.get(url("statement_upload")).status_code == 403
+    assert client.get(url("statement_reconcile", gbp_bank.pk)).status_code == 403
+    assert (
+        client.post(url("statement_reconcile", gbp_bank.pk), {"apply_rules": "1"}).status_code
+        == 403
+    )
+
+
+def test_undoing_a_posted_line_needs_the_reverse_permission(gbp_bank):
+    from accounts.statements import import_statement
+
+    from .conftest import statement
+
+    import_statement(gbp_bank, statement("uk_bank_2026_11.csv"))
+    income = AccountFactory(kind=Kind.INCOME, currency="GBP", credit_limit=None)
+    salary = StatementLine.objects.get(description="ACME LTD SALARY NOV")
+    posted = salary.create_transaction(income)
+    screen = url("statement_reconcile", gbp_bank.pk)
+    bookkeeper = client_for(grant(StaffFactory(), *PERMISSIONS))
+    assert "Reverse and unreconcile" not in body(bookkeeper.get(screen))
+    refused = bookkeeper.post(screen, {"line": salary.pk, "unreconcile": "1"})
+    assert refused.status_code == 403
+    assert StatementLine.objects.get(pk=salary.pk).reconciled_transfer == posted
+    supervisor = client_for(grant(StaffFactory(), *PERMISSIONS, "reverse_transfer"))
+    assert "Reverse and unreconcile" in body(supervisor.get(screen))
+    supervisor.post(screen, {"line": salary.pk, "unreconcile": "1"})
+    salary.refresh_from_db()
+    assert not salary.is_reconciled
+    assert Transfer.objects.filter(reverses=posted).exists()
+
+
+def test_visitors_and_users_who_are_not_staff_are_kept_out(client, gbp_bank):
+    from ..factories import UserFactory
+
+    pages = [url("statement_upload"), url("statement_reconcile", gbp_bank.pk)]
+    for page in pages:
+        response = client.get(page)
+        assert response.status_code == 302 and "login" in response.url
+    outsider = client_for(grant(UserFactory(), *PERMISSIONS))
+    for page in pages:
+        assert outsider.get(page).status_code == 403
+
+
+def test_the_reconciliation_screen_of_an_account_that_is_no_bank_is_not_found(bookkeeper):
+    other = AccountFactory(kind=Kind.ASSET, credit_limit=None)
+    assert bookkeeper.get(url("statement_reconcile", other.pk)).status_code == 404

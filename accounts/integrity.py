@@ -237,7 +237,7 @@ PERIODS = {
 #: version is written; ``tests/integrity/test_migrations_sql.py`` checks that they still match
 #: these, so an edit cannot reach a database without a new frozen version and a migration that
 #: installs it.
-LEDGER_VERSION = "0010"
+LEDGER_VERSION = "0013"
 AUDIT_VERSION = "0008"
 PERIODS_VERSION = "0011"
 #: The migration that creates the audit trail and installs T6.

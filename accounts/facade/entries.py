@@ -19,6 +19,7 @@ from ..ledger import checks, posting
 from ..ledger.checks import validate_amount
 from ..ledger.posting_sql import LockedAccounts
 from ..models import Account, Kind, Transfer, TransferKind
+from ..models.ledger import RATE_DECIMAL_PLACES, RATE_MAX_DIGITS
 from .common import once
 
 #: Most legs one entry may have; bounds the size of the lock set and of one INSERT.
@@ -67,36 +68,62 @@ def post(
     using = posting.db_for(*(x.account for x in lines))
 
     def run() -> Transfer:
-        locked = posting.lock([x.account for x in lines], user, using)
-        legs = _entry_legs(lines, locked, user)
-        debits = [leg for leg in legs if leg.amount < 0]
-        credits = [leg for leg in legs if leg.amount > 0]
-        two_legged = len(debits) == 1 and len(credits) == 1
-        currency = legs[0].account.currency
-        total = sum((-leg.amount for leg in debits if leg.account.currency == currency), Decimal(0))
-        new = posting.write(
-            posting.Posting(
-                legs,
-                kind=kind,
-                amount=total,
-                currency=currency,
-                source=debits[0].account if two_legged else None,
-                destination=credits[0].account if two_legged else None,
-                parent=parent,
-                user=user,
-                merchant_reference=merchant_reference,
-                description=description,
-                date=date,
-            ),
-            locked,
-            using,
+        return _write_entry(
+            lines,
+            user=user,
+            parent=parent,
+            merchant_reference=merchant_reference,
+            description=description,
+            kind=kind,
+            date=date,
+            using=using,
         )
-        posting.sync([x.account for x in lines], locked, new)
-        # An exchange posts through here too: one transfer_posted, of kind exchange.
-        events.emit(events.transfer_posted, transfer=new, user=user, using=using)
-        return new
 
     return once(using, idempotency_key, "post", arguments, run)
+
+
+def _write_entry(
+    lines: Sequence[Debit | Credit],
+    *,
+    user: Any,
+    parent: Transfer | None,
+    merchant_reference: str | None,
+    description: str | None,
+    kind: str,
+    date: datetime.datetime | None,
+    using: str,
+    rate: Decimal | None = None,
+) -> Transfer:
+    """Lock, check and write an entry whose lines passed :func:`_check_entry_lines`."""
+    locked = posting.lock([x.account for x in lines], user, using)
+    legs = _entry_legs(lines, locked, user)
+    debits = [leg for leg in legs if leg.amount < 0]
+    credits = [leg for leg in legs if leg.amount > 0]
+    two_legged = len(debits) == 1 and len(credits) == 1
+    currency = legs[0].account.currency
+    total = sum((-leg.amount for leg in debits if leg.account.currency == currency), Decimal(0))
+    new = posting.write(
+        posting.Posting(
+            legs,
+            kind=kind,
+            amount=total,
+            currency=currency,
+            source=debits[0].account if two_legged else None,
+            destination=credits[0].account if two_legged else None,
+            parent=parent,
+            user=user,
+            merchant_reference=merchant_reference,
+            description=description,
+            date=date,
+            rate=rate,
+        ),
+        locked,
+        using,
+    )
+    posting.sync([x.account for x in lines], locked, new)
+    # An exchange posts through here too: one transfer_posted, of kind exchange.
+    events.emit(events.transfer_posted, transfer=new, user=user, using=using)
+    return new
 
 
 def _check_entry_lines(lines: Sequence[Debit | Credit]) -> None:
@@ -178,6 +205,7 @@ def exchange(
     user: Any = None,
     description: str | None = None,
     merchant_reference: str | None = None,
+    rate: Decimal | None = None,
     idempotency_key: str | None = None,
 ) -> Transfer:
     """Change currency: take ``source_amount`` from ``source``, give ``destination_amount``.
@@ -188,7 +216,9 @@ def exchange(
     first use), whose line takes the opposite side of its account's: for an asset paying a
     liability, Cr asset / Dr trading in the source currency, Cr liability / Dr trading in the
     destination currency.
-    ``idempotency_key`` works as for :func:`~accounts.facade.transfer`.
+    ``rate`` (destination units per source unit), when given, is recorded on the transfer and
+    must give ``destination_amount`` from ``source_amount``, rounded to the destination
+    currency's places. ``idempotency_key`` works as for :func:`~accounts.facade.transfer`.
     """
     arguments = dict(locals())  # before any is rebound: what a key remembers
     checks.check_texts(merchant_reference, description)
@@ -198,6 +228,8 @@ def exchange(
         raise exceptions.InvalidEntry(
             gettext("An exchange needs accounts in two different currencies.")
         )
+    if rate is not None:
+        _check_rate(rate, source_amount, destination_amount, destination.currency)
 
     # Trading accounts created on first use must vanish with a refused exchange: create them in
     # a savepoint with the posting (inside the retried transaction when the facade owns it).
@@ -217,16 +249,60 @@ def exchange(
                 gain(destination, destination_amount),
                 offset(destination_trading, destination_amount),
             ]
-            return post(
+            _check_entry_lines(lines)
+            return _write_entry(
                 lines,
                 user=user,
-                description=description,
+                parent=None,
                 merchant_reference=merchant_reference,
+                description=description,
                 kind=TransferKind.EXCHANGE,
+                date=None,
+                using=using,
+                rate=rate,
             )
 
     using = posting.db_for(source, destination)
     return once(using, idempotency_key, "exchange", arguments, run)
+
+
+def _check_rate(
+    rate: Any, source_amount: Any, destination_amount: Any, destination_currency: str
+) -> None:
+    """Refuse a rate that is not a positive Decimal or does not give ``destination_amount``."""
+    if isinstance(rate, bool) or not isinstance(rate, (Decimal, int)):
+        raise exceptions.InvalidEntry(
+            gettext("An exchange rate must be a Decimal, not %(type)s.")
+            % {"type": type(rate).__name__}
+        )
+    rate = Decimal(rate)
+    limit = Decimal(10) ** (RATE_MAX_DIGITS - RATE_DECIMAL_PLACES)
+    if (
+        not rate.is_finite()
+        or rate <= 0
+        or rate >= limit
+        or money.places(rate) > RATE_DECIMAL_PLACES
+    ):
+        raise exceptions.InvalidEntry(
+            gettext(
+                "An exchange rate must be positive, below %(limit)s, with at most %(places)d "
+                "decimal places."
+            )
+            % {"limit": limit, "places": RATE_DECIMAL_PLACES}
+        )
+    if not isinstance(source_amount, Decimal) or not isinstance(destination_amount, Decimal):
+        return  # the amounts' own checks refuse them, with their own errors
+    expected = (source_amount * rate).quantize(money.quantum(destination_currency))
+    if expected != destination_amount:
+        raise exceptions.InvalidEntry(
+            gettext("At a rate of %(rate)s, %(source)s gives %(expected)s, not %(destination)s.")
+            % {
+                "rate": rate,
+                "source": source_amount,
+                "expected": expected,
+                "destination": destination_amount,
+            }
+        )
 
 
 #: Code of the placeholder that holds one trading account per currency.

@@ -84,6 +84,8 @@ class Posting:
     description: str | None = None
     #: A back-dated posting's moment; None for now.
     date: datetime.datetime | None = None
+    #: An exchange's rate, recorded on the transfer when given.
+    rate: Decimal | None = None
 
 
 @dataclass
@@ -155,6 +157,7 @@ def prepare(posting: Posting, locked: LockedAccounts, vendor: str) -> Prepared:
         # A back-dated transfer carries its date, like its legs, so that period reports and
         # lists place it where it belongs in the books.
         created_at=effective,
+        rate=posting.rate,
     )
     if vendor == "sqlite":
         checks.check_sqlite_exact(leg_rows, new_state)

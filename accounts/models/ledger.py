@@ -19,6 +19,10 @@ from ..managers import LedgerQuerySet, TransferManager
 from ..vocabulary import TransferKind
 from .account import Account
 
+#: The precision of an exchange rate: up to 12 digits before the point and 12 after.
+RATE_MAX_DIGITS = 24
+RATE_DECIMAL_PLACES = 12
+
 
 class Transfer(models.Model):
     """One movement of money: a balanced set of legs, written once and never changed."""
@@ -82,6 +86,15 @@ class Transfer(models.Model):
     )
     description = models.TextField(_("description"), blank=True, default="")
     created_at = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+    #: An exchange's rate, when one was given: destination units per source unit.
+    rate = models.DecimalField(
+        _("exchange rate"),
+        max_digits=RATE_MAX_DIGITS,
+        decimal_places=RATE_DECIMAL_PLACES,
+        null=True,
+        blank=True,
+        editable=False,
+    )
 
     objects = TransferManager()
 
@@ -102,6 +115,9 @@ class Transfer(models.Model):
                 ~Q(source=F("destination")), "accounts_transfer_source_not_destination"
             ),
             check_constraint(Q(leg_count__gte=2), "accounts_transfer_at_least_two_legs"),
+            check_constraint(
+                Q(rate__isnull=True) | Q(rate__gt=0), "accounts_transfer_rate_positive"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -31,6 +31,7 @@ def transfer_values(transfer: Transfer) -> dict[str, Any]:
         "merchant_reference": transfer.merchant_reference,
         "description": transfer.description,
         "created_at": transfer.created_at.isoformat(),
+        "rate": str(transfer.rate) if transfer.rate is not None else None,
         "legs": _legs(transfer),
     }
 

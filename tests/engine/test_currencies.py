@@ -295,3 +295,71 @@ def test_an_exchange_moves_natural_balances_between_any_two_kinds(source_kind, d
     assert reports.trial_balance().is_balanced
     assert reports.accounting_equation().holds
     assert reports.verify().ok
+
+
+def test_an_exchange_records_its_rate():
+    pounds = make("Pounds", Kind.ASSET, "GBP", credit_limit=None)
+    euros = make("Euros", Kind.ASSET, "EUR", credit_limit=None)
+    swap = facade.exchange(
+        source=pounds,
+        destination=euros,
+        source_amount=Decimal("100.00"),
+        destination_amount=Decimal("117.35"),
+        rate=Decimal("1.1735"),
+    )
+    swap.refresh_from_db()
+    assert swap.rate == Decimal("1.1735")
+
+
+@pytest.mark.parametrize(
+    "rate", [Decimal("1.17"), Decimal("0"), Decimal("-1"), 1.1735, Decimal("1.0000000000001")]
+)
+def test_a_rate_that_does_not_give_the_amounts_or_is_not_a_positive_decimal_is_refused(
+    unchanged, rate
+):
+    pounds = make("Pounds", Kind.ASSET, "GBP", credit_limit=None)
+    euros = make("Euros", Kind.ASSET, "EUR", credit_limit=None)
+    with unchanged(), pytest.raises(exceptions.InvalidEntry):
+        facade.exchange(
+            source=pounds,
+            destination=euros,
+            source_amount=Decimal("100.00"),
+            destination_amount=Decimal("117.35"),
+            rate=rate,
+        )
+
+
+def test_the_database_refuses_a_rate_that_is_not_positive():
+    from django.db import IntegrityError, transaction
+
+    pounds = make("Pounds", Kind.ASSET, "GBP", credit_limit=None)
+    euros = make("Euros", Kind.ASSET, "EUR", credit_limit=None)
+    facade.exchange(
+        source=pounds,
+        destination=euros,
+        source_amount=Decimal("10.00"),
+        destination_amount=Decimal("11.00"),
+    )
+    from accounts import integrity
+    from accounts.models import Transfer
+
+    with pytest.raises(IntegrityError), transaction.atomic(), integrity.unlocked():
+        Transfer.objects.filter(kind=TransferKind.EXCHANGE).update(rate=Decimal("-1"))
+
+
+def test_a_recorded_rate_cannot_be_changed_afterwards():
+    from django.db import IntegrityError, transaction
+
+    from accounts.models import Transfer
+
+    pounds = make("Pounds", Kind.ASSET, "GBP", credit_limit=None)
+    euros = make("Euros", Kind.ASSET, "EUR", credit_limit=None)
+    swap = facade.exchange(
+        source=pounds,
+        destination=euros,
+        source_amount=Decimal("10.00"),
+        destination_amount=Decimal("11.00"),
+        rate=Decimal("1.1"),
+    )
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        Transfer.objects.filter(pk=swap.pk).update(rate=Decimal("1.2"))

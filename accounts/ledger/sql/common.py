@@ -23,6 +23,7 @@ TRANSFER_COLUMNS = (
     "merchant_reference",
     "description",
     "created_at",
+    "rate",
 )
 
 #: Columns of accounts_auditentry other than user_id, which only the user's deletion may change.

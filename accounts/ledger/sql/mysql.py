@@ -258,6 +258,7 @@ _MY_TRANSFER_CHECKS = _my_checks(
             "a transfer is between different accounts",
             "source_not_destination",
         ),
+        ("NEW.rate <= 0", "an exchange rate is positive", "rate_positive"),
     ),
 )
 

@@ -16,6 +16,7 @@ SECTIONS = {
     "/dashboard/accounts/": "Accounts",
     "/dashboard/accounts/new/": "New account",
     "/dashboard/transfers/": "Transfers",
+    "/dashboard/holds/": "Holds",
     "/dashboard/reports/": "Reports",
     "/dashboard/audit/": "Audit",
     "/dashboard/statements/upload/": "Bank statements",

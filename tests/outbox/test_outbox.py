@@ -59,6 +59,7 @@ def test_a_transfer_writes_its_row_inside_its_own_transaction():
         "merchant_reference": "O-1",
         "description": "",
         "created_at": new.created_at.isoformat(),
+        "rate": None,
         "legs": [
             {"account_id": source.pk, "amount": "-12.50", "currency": "GBP"},
             {"account_id": card.pk, "amount": "12.50", "currency": "GBP"},

@@ -25,6 +25,11 @@ DEFAULTS: dict[str, tuple[Any, str]] = {
         "Largest amount that may be loaded; also caps the balance a top-up may reach.",
     ),
     "ACCOUNTS_DEFAULT_CURRENCY": ("GBP", "ISO 4217 code given to new accounts."),
+    "ACCOUNTS_RETAINED_EARNINGS": (
+        None,
+        "Code of the equity account the year-end closing entry moves income and expenses into, "
+        "or a list of codes, one per currency (close_period(..., closing_entry=True)).",
+    ),
     # The optional outbox (``accounts.outbox``) and its ``deliver_outbox`` command.
     "ACCOUNTS_OUTBOX_WEBHOOK_URL": (None, "URL deliver_outbox POSTs each event to (http/https)."),
     "ACCOUNTS_OUTBOX_SECRET": (None, "Key of the HMAC-SHA256 signature of each delivery."),
@@ -66,6 +71,16 @@ def sales_name() -> str:
 
 def expired_name() -> str:
     return str(get("ACCOUNTS_EXPIRED_NAME"))
+
+
+def retained_earnings_codes() -> list[str]:
+    """The codes ``ACCOUNTS_RETAINED_EARNINGS`` names (one code or several), or none."""
+    value = get("ACCOUNTS_RETAINED_EARNINGS")
+    if not value:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(code) for code in value]
 
 
 def _decimal_or_none(value: Any) -> Decimal | None:

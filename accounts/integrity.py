@@ -225,7 +225,7 @@ AUDIT = {
     "sqlite": (sqlite.AUDIT, sqlite.AUDIT_REVERSE),
 }
 
-#: T8, installed by migration 0011 with the table of closed periods.
+#: T8, installed by migration 0011 with the table of closed periods (MariaDB's again by 0015).
 PERIODS = {
     "postgresql": (postgresql.PERIODS, postgresql.PERIODS_REVERSE),
     "mysql": (mysql.PERIODS, mysql.PERIODS_REVERSE),
@@ -239,7 +239,8 @@ PERIODS = {
 #: installs it.
 LEDGER_VERSION = "0013"
 AUDIT_VERSION = "0008"
-PERIODS_VERSION = "0011"
+#: T8 by vendor: MariaDB's leg check reads the latest closing with a lock since 0015.
+PERIODS_VERSIONS = {"postgresql": "0011", "mysql": "0015", "sqlite": "0011"}
 #: The migration that creates the audit trail and installs T6.
 AUDIT_MIGRATION = ("accounts", "0008_audit_trail")
 #: The migration that creates the table of closed periods and installs T8.
@@ -293,7 +294,7 @@ def ensure_installed(using: str) -> bool:
     # A plain cursor, not a schema editor: SQLite's refuses to run inside a transaction.
     versions = [LEDGER_VERSION, AUDIT_VERSION] if with_audit else [LEDGER_VERSION]
     if with_periods:
-        versions.append(PERIODS_VERSION)
+        versions.append(PERIODS_VERSIONS[connection.vendor])
     with connection.cursor() as cursor:
         for version in versions:
             for sql in frozen_sql.statements(version, connection.vendor):

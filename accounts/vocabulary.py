@@ -113,6 +113,7 @@ class TransferKind(models.TextChoices):
     EXPIRY = "expiry", _("Expiry")
     ENTRY = "entry", _("Entry")
     EXCHANGE = "exchange", _("Exchange")
+    CLOSING = "closing", _("Closing entry")
 
 
 class HoldStatus(models.TextChoices):

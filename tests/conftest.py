@@ -24,6 +24,7 @@ collect_ignore = (
         "engine/test_concurrency.py",
         "engine/test_batches_concurrency.py",
         "engine/test_holds_concurrency.py",
+        "engine/test_periods_concurrency.py",
         "surfaces/test_api_concurrency.py",
         "outbox/test_outbox_concurrency.py",
     ]

@@ -132,6 +132,7 @@ def refundable_amount(original: Transfer) -> Decimal:
 
 
 def _check_refundable(original: Transfer, amount: Decimal, using: str) -> None:
+    _refuse_closing_entry(original)
     if original.kind == TransferKind.REVERSAL:
         raise exceptions.CannotReverseReversal(
             gettext("Transfer %(reference)s is a reversal and cannot be refunded.")
@@ -222,6 +223,18 @@ def reverse(
     return once(using, idempotency_key, "reverse", arguments, run)
 
 
+def _refuse_closing_entry(original: Transfer) -> None:
+    """A year-end closing entry is part of closed books: never reversed nor refunded."""
+    if original.kind == TransferKind.CLOSING:
+        raise exceptions.InvalidTransfer(
+            gettext(
+                "Transfer %(reference)s is a closing entry of closed books; post a correcting "
+                "entry instead."
+            )
+            % {"reference": original.reference}
+        )
+
+
 def _check_reversible(original: Any) -> None:
     """What makes a transfer reversible at all: saved, not a reversal, two-legged."""
     if not isinstance(original, Transfer) or original.pk is None:
@@ -231,6 +244,7 @@ def _check_reversible(original: Any) -> None:
             gettext("Transfer %(reference)s is itself a reversal.")
             % {"reference": original.reference}
         )
+    _refuse_closing_entry(original)
     if original.source_id is None or original.destination_id is None:
         raise exceptions.InvalidTransfer(
             gettext("Transfer %(reference)s has more than two legs; post a correcting entry.")

@@ -175,7 +175,7 @@ def write(posting: Posting, locked: LockedAccounts, using: str) -> Transfer:
     connection = connections[using]
     periods.check_open(posting.date, using, locked)
     prepared = prepare(posting, locked, connection.vendor)
-    with transaction.atomic(using=using, savepoint=False):
+    with transaction.atomic(using=using, savepoint=False), periods.refused_as_closed():
         posting_sql.for_connection(connection).write(
             connection, using, prepared.transfer, prepared.leg_rows, prepared.new_state
         )

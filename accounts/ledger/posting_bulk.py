@@ -82,7 +82,8 @@ class BulkWriter:
     def flush(self) -> None:
         """Write the transfers and legs added since the last flush."""
         if self.pending:
-            write_many(self.connection, self.using, self.pending)
+            with periods.refused_as_closed():
+                write_many(self.connection, self.using, self.pending)
             self.pending = []
 
     def finish(self) -> None:

@@ -9,6 +9,8 @@ append-only and each ends after the one before, so reports of a closed period ne
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -41,3 +43,12 @@ class ClosedPeriod(models.Model):
 
     def __str__(self) -> str:
         return f"{self.closed_through:%Y-%m-%d}"
+
+    def closing_entries(self) -> models.QuerySet[Any]:
+        """The year-end closing entries posted with this closing (dated ``closed_until``)."""
+        from ..vocabulary import TransferKind
+        from .ledger import Transfer
+
+        return Transfer.objects.using(self._state.db or "default").filter(
+            kind=TransferKind.CLOSING, created_at=self.closed_until
+        )

@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from django.db.models import Sum
 
-from ..models import Account, Kind, Transaction, normal_sign
+from ..models import Account, Kind, Transaction, TransferKind, normal_sign
 from ..money import DECIMAL_PLACES, Balance
 from .balances import _leaf_balances
 
@@ -92,7 +92,10 @@ def profit_and_loss(
 
     Legs count by the moment they are dated (a back-dated posting in the period it names).
     """
-    legs = Transaction.objects.filter(account__kind__in=[Kind.INCOME, Kind.EXPENSE])
+    # The year-end closing entry moves a result into equity; it is not itself income or expense.
+    legs = Transaction.objects.filter(account__kind__in=[Kind.INCOME, Kind.EXPENSE]).exclude(
+        transfer__kind=TransferKind.CLOSING
+    )
     if start is not None:
         legs = legs.filter(created_at__gte=start)
     if end is not None:

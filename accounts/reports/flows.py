@@ -37,7 +37,7 @@ def gift_card_flows(
     reversals are those paid back out of an income account, which give income back (a reversed
     load is not income). One grouped query.
     """
-    transfers = Transfer.objects.all()
+    transfers = Transfer.objects.exclude(kind=TransferKind.CLOSING)
     if start is not None:
         transfers = transfers.filter(created_at__gte=start)
     if end is not None:

@@ -107,19 +107,24 @@ def test_the_closing_only_moves_forward(closed, unchanged):
 def test_the_database_refuses_a_leg_dated_inside_a_closed_period(
     closed, source, monkeypatch, batch
 ):
-    """With the facade's own check switched off, the database alone refuses the legs."""
+    """With the facade's own check switched off, the database alone refuses the legs.
+
+    The facade reports the database's refusal as :class:`PeriodClosed`, caused by it.
+    """
     from accounts.ledger import periods
 
     monkeypatch.setattr(periods, "check_open", lambda *args: None)
     card, moment = closed["card"], days_ago(6)
     before = Transaction.objects.count()
-    with pytest.raises(IntegrityError, match="closed period"), transaction.atomic():
+    with pytest.raises(exceptions.PeriodClosed) as refusal, transaction.atomic():
         if batch:
             facade.transfer_many(
                 [{"source": source, "destination": card, "amount": D("1"), "date": moment}]
             )
         else:
             facade.transfer(source, card, D("1.00"), date=moment)
+    assert isinstance(refusal.value.__cause__, IntegrityError)
+    assert periods.DATABASE_REFUSAL in str(refusal.value.__cause__)
     assert Transaction.objects.count() == before
 
 

@@ -110,7 +110,7 @@ def raw_transfer(
         leg_count=leg_count,
         username="",
         description="raw SQL",
-        created_at=timezone.now(),
+        created_at=extra.pop("created_at", None) or timezone.now(),
         **extra,
     )
     return Transfer.objects.get(reference=reference).pk
@@ -841,3 +841,38 @@ if connection.vendor == "postgresql":
             cursor.execute("SELECT count(*) FROM pg_proc WHERE proname = 'accounts_account_check'")
             assert cursor.fetchone()[0] == 0
         assert not integrity.ensure_installed("default")
+
+
+# -- T8: closed periods -----------------------------------------------------------------------
+
+
+def test_a_raw_leg_dated_inside_a_closed_period_is_refused(ledger):
+    """Hand-written SQL past the facade: the database itself refuses legs in a closed period."""
+    import datetime
+
+    through = timezone.localdate() - datetime.timedelta(days=2)
+    facade.close_period(through)
+    other = AccountFactory()
+
+    def raw_entry(moment: datetime.datetime) -> None:
+        entry = raw_transfer(
+            source=ledger.card, destination=other, amount=Decimal(5), created_at=moment
+        )
+        raw_legs(
+            entry,
+            [
+                leg_values(1, other, Decimal("5.00"), created_at=moment),
+                leg_values(2, ledger.card, Decimal("-5.00"), created_at=moment, backdated=True),
+            ],
+        )
+
+    before = snapshot()
+    end_of_closed_day = timezone.make_aware(
+        datetime.datetime.combine(through, datetime.time(23, 59, 59))
+    )
+    with refused("inside a closed period"):
+        raw_entry(end_of_closed_day)
+    assert snapshot() == before
+    # The control: the same entry dated a second after the closing is accepted.
+    raw_entry(end_of_closed_day + datetime.timedelta(seconds=1))
+    assert Transaction.objects.filter(account=other).count() == 1

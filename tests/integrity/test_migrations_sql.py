@@ -52,10 +52,9 @@ def test_the_rules_in_the_code_are_the_latest_frozen_version(vendor):
     periods, periods_reverse = (
         [frozen._dedent(sql) for sql in part] for part in integrity.PERIODS[vendor]
     )
-    assert periods == list(frozen.statements(integrity.PERIODS_VERSION, vendor))
-    assert periods_reverse == list(
-        frozen.statements(integrity.PERIODS_VERSION, vendor, reverse=True)
-    )
+    version = integrity.PERIODS_VERSIONS[vendor]
+    assert periods == list(frozen.statements(version, vendor))
+    assert periods_reverse == list(frozen.statements(version, vendor, reverse=True))
 
 
 def created_triggers(*versions: str) -> set[str]:
@@ -84,7 +83,9 @@ def installed_triggers() -> set[str]:
 
 def assert_latest_rules_installed() -> None:
     latest = created_triggers(
-        integrity.LEDGER_VERSION, integrity.AUDIT_VERSION, integrity.PERIODS_VERSION
+        integrity.LEDGER_VERSION,
+        integrity.AUDIT_VERSION,
+        integrity.PERIODS_VERSIONS[connection.vendor],
     )
     assert installed_triggers() == latest
     assert len(latest) == integrity.expected_trigger_count(connection.vendor)

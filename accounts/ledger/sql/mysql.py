@@ -339,16 +339,26 @@ AUDIT_REVERSE = [
 ]
 
 
-# -- T8: closed periods (migration 0011) -------------------------------------------------------
+# -- T8: closed periods (migration 0011; the leg check's locking read, 0015) -------------------
+#
+# Each leg reads the latest closing with a shared lock, not a plain read: at READ COMMITTED a
+# closing written but not committed is invisible to a plain read, and a posting would commit
+# inside it. The locking read waits for that closing and then refuses the leg; a closing that
+# comes second waits for the posting (see accounts.ledger.periods).
 
 PERIODS = [
     "DROP TRIGGER IF EXISTS accounts_transaction_period_check",
     f"""
     CREATE TRIGGER accounts_transaction_period_check BEFORE INSERT ON accounts_transaction
     FOR EACH ROW BEGIN
-        IF {_MY_LOCKED} AND NEW.created_at < (
-                SELECT MAX(closed_until) FROM accounts_closedperiod) THEN
-            {_my_raise("accounts: a leg may not be dated inside a closed period")}
+        DECLARE v_until DATETIME(6) DEFAULT NULL;
+        DECLARE CONTINUE HANDLER FOR NOT FOUND SET v_until = NULL;
+        IF {_MY_LOCKED} THEN
+            SELECT closed_until INTO v_until FROM accounts_closedperiod
+                ORDER BY closed_until DESC LIMIT 1 LOCK IN SHARE MODE;
+            IF NEW.created_at < v_until THEN
+                {_my_raise("accounts: a leg may not be dated inside a closed period")}
+            END IF;
         END IF;
     END
     """,

@@ -49,7 +49,7 @@ class StatementUploadForm(forms.Form):
     bank_account = forms.ModelChoiceField(
         queryset=Account.objects.filter(is_bank=True).order_by("name"), label=_("Bank account")
     )
-    file = forms.FileField(label=_("Statement file (CSV or CAMT.053)"))
+    file = forms.FileField(label=_("Statement file (CSV, CAMT.053 or OFX)"))
     date_order = forms.ChoiceField(
         label=_("Date order"),
         required=False,
@@ -117,8 +117,9 @@ class StatementUploadView(StaffPermissionRequiredMixin, FormView):
 
     def preview(self, stream: Any) -> dict[str, Any]:
         try:
-            if statements.detect_format(stream) != StatementFormat.CSV:
-                return {"preview": {"format": "CAMT.053"}}
+            statement_format = statements.detect_format(stream)
+            if statement_format != StatementFormat.CSV:
+                return {"preview": {"format": StatementFormat(statement_format).label}}
             reader = statements.CsvStatement(stream)
         except exceptions.AccountException as error:
             return {"preview_error": error.message}

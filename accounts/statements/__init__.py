@@ -2,7 +2,7 @@
 
 The public surface, documented in ``docs/statements.rst``:
 
-- :func:`import_statement` reads a CSV or CAMT.053 file into a bank account
+- :func:`import_statement` reads a CSV, CAMT.053 or OFX/QFX file into a bank account
   (:attr:`Account.is_bank <accounts.models.Account.is_bank>`), de-duplicated per account, and
   returns an :class:`ImportResult`; :class:`CsvStatement` shows what it detected in a CSV file
   (encoding, delimiter, header, the guessed :class:`ColumnMapping`) for a preview;
@@ -20,7 +20,13 @@ Money moves only through :mod:`accounts.facade`.
 from __future__ import annotations
 
 from .csv_format import CsvStatement
-from .importer import check_bank_account, detect_format, fingerprint, import_statement
+from .importer import (
+    FORMAT_ALIASES,
+    check_bank_account,
+    detect_format,
+    fingerprint,
+    import_statement,
+)
 from .matching import SUGGESTION_WINDOW_DAYS, SUGGESTIONS_MAX, Suggestion, apply_rules, suggest
 from .values import (
     CHUNK_SIZE,
@@ -38,6 +44,7 @@ __all__ = [
     "CHUNK_SIZE",
     "FIELD_LENGTH_MAX",
     "FILE_SIZE_MAX",
+    "FORMAT_ALIASES",
     "ROW_COUNT_MAX",
     "SUGGESTIONS_MAX",
     "SUGGESTION_WINDOW_DAYS",

@@ -42,8 +42,12 @@ from ..models import (
 from .camt import CamtStatement, looks_like_camt
 from .csv_format import CsvStatement
 from .matching import apply_rules as apply_matching_rules
+from .ofx import OfxStatement, looks_like_ofx
 from .parsing import ColumnEvidence
 from .values import CHUNK_SIZE, ColumnMapping, DateOrder, ImportResult, ParsedLine, Rejection
+
+#: Other names a format is given by (``--format qfx``): Quicken's QFX is OFX.
+FORMAT_ALIASES = {"qfx": StatementFormat.OFX}
 
 #: ``on_progress(done, total)``, called after each chunk of rows.
 ProgressCallback = Callable[[int, int], None]
@@ -64,14 +68,15 @@ def detect_format(stream: IO[bytes]) -> str:
     stream.seek(0)
     head = stream.read(4096)
     stream.seek(0)
+    # OFX 2 and QFX are XML too: their <?OFX ...?> instruction names them before CAMT's check.
+    if looks_like_ofx(head):
+        return StatementFormat.OFX
     if head.lstrip().startswith(b"<") or looks_like_camt(head):
         if looks_like_camt(head):
             return StatementFormat.CAMT053
         raise exceptions.InvalidStatement(
-            gettext("The file is XML but not a CAMT.053 statement (OFX is not supported).")
+            gettext("The file is XML but neither a CAMT.053 nor an OFX statement.")
         )
-    if b"OFXHEADER" in head[:200]:
-        raise exceptions.InvalidStatement(gettext("OFX statements are not supported."))
     return StatementFormat.CSV
 
 
@@ -121,6 +126,10 @@ def _reader(
         camt = CamtStatement(stream)
         count, in_order = camt.scan()
         return camt.lines(currency=currency), count, {"dates_in_order": in_order}
+    if statement_format == StatementFormat.OFX:
+        ofx = OfxStatement(stream, currency=currency)
+        count, in_order = ofx.scan()
+        return ofx.lines(), count, {"dates_in_order": in_order}
     if statement_format != StatementFormat.CSV:
         raise exceptions.InvalidStatement(
             gettext("Unknown statement format %(format)s.") % {"format": statement_format}
@@ -179,7 +188,10 @@ def import_statement(
 ) -> ImportResult:
     """Import a statement file (binary, seekable) into ``bank_account``; see the module."""
     check_bank_account(bank_account)
-    statement_format = statement_format or detect_format(stream)
+    if statement_format:
+        statement_format = FORMAT_ALIASES.get(statement_format, statement_format)
+    else:
+        statement_format = detect_format(stream)
     digest = _sha256(stream)
     lines, total, remember = _reader(stream, statement_format, bank_account, mapping, date_order)
     result = ImportResult(dry_run=dry_run, date_order=remember.get("date_order") or None)

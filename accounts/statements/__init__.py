@@ -5,7 +5,9 @@ The public surface, documented in ``docs/statements.rst``:
 - :func:`import_statement` reads a CSV, CAMT.053 or OFX/QFX file into a bank account
   (:attr:`Account.is_bank <accounts.models.Account.is_bank>`), de-duplicated per account, and
   returns an :class:`ImportResult`; :class:`CsvStatement` shows what it detected in a CSV file
-  (encoding, delimiter, header, the guessed :class:`ColumnMapping`) for a preview;
+  (encoding, delimiter, header, the guessed :class:`ColumnMapping`) for a preview, and
+  :func:`preview_csv` reads a file as the next import into a bank account would (its
+  remembered mapping first), keeping going when no mapping can be guessed;
 - :func:`suggest` ranks the transfers a line could be reconciled with, and :func:`apply_rules`
   reconciles lines by the saved :class:`~accounts.models.MatchingRule`\\ s;
 - reconciling one line is the line's own business:
@@ -26,8 +28,15 @@ from .importer import (
     detect_format,
     fingerprint,
     import_statement,
+    preview_csv,
 )
-from .matching import SUGGESTION_WINDOW_DAYS, SUGGESTIONS_MAX, Suggestion, apply_rules, suggest
+from .matching import (
+    SUGGESTION_WINDOW_DAYS,
+    SUGGESTIONS_MAX,
+    Suggestion,
+    apply_rules,
+    suggest,
+)
 from .values import (
     CHUNK_SIZE,
     FIELD_LENGTH_MAX,
@@ -60,5 +69,6 @@ __all__ = [
     "detect_format",
     "fingerprint",
     "import_statement",
+    "preview_csv",
     "suggest",
 ]

@@ -21,6 +21,7 @@ order it keeps every count, about a hundred bytes a line, bounded by ``ROW_COUNT
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
@@ -91,6 +92,27 @@ def remembered_mapping(bank_account: Account) -> dict[str, Any]:
     return dict(last.mapping) if last else {}
 
 
+def preview_csv(
+    stream: IO[bytes], bank_account: Account | None = None, *, header_row: int | None = None
+) -> CsvStatement:
+    """The CSV file as an import would first read it, for a person to check or change.
+
+    Its mapping is the bank account's remembered one when that fits the file, else the guessed
+    one, else ``None``: a file whose columns cannot be guessed is still shown, so the person
+    can choose them. ``header_row`` is where the person says the column names are.
+    """
+    remembered = remembered_mapping(bank_account).get("columns") if bank_account else None
+    if remembered:
+        try:
+            columns = ColumnMapping.from_dict(remembered)
+            if header_row is not None:
+                columns = dataclasses.replace(columns, header_row=header_row)
+            return CsvStatement(stream, mapping=columns)
+        except (exceptions.InvalidColumnMapping, KeyError, TypeError, ValueError):
+            pass  # another layout than last time
+    return CsvStatement(stream, header_row=header_row, mapping_required=False)
+
+
 def fingerprint(line: ParsedLine, currency: str) -> str:
     """The hash of what the bank said about a line, blind to spacing and letter case."""
     parts = [
@@ -146,6 +168,8 @@ def _reader(
             reader = None  # another layout than last time: guess afresh
     reader = reader or CsvStatement(stream, mapping=mapping)
     evidence, count = reader.scan()
+    if reader.mapping is None:  # scan() refuses a reader without a mapping already
+        raise exceptions.InvalidColumnMapping()
     order = _date_order(evidence, date_order, remembered.get("date_order"))
     # Remembered only when decided: a file of ISO dates says nothing of the bank's order.
     reading = order or DateOrder.DAY_FIRST

@@ -1,4 +1,4 @@
-"""The forms of the bank statement pages: the upload and the column mapping.
+"""The forms of the bank statement pages: the upload, the column mapping, the bulk reconcile.
 
 The mapping form names columns by position, not by name: the names depend on which row holds
 them, which the same form lets the person change, so a choice stays put when the header row
@@ -168,3 +168,44 @@ class ColumnMappingForm(forms.Form):
             header_row=data["header_row"],
             **single,
         )
+
+
+class LineNumbersField(forms.Field):
+    """The primary keys of the lines ticked on the screen, as whole numbers."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {
+        "required": _("Choose the lines to reconcile."),
+        "invalid": _("Statement lines are named by their numbers."),
+    }
+
+    def to_python(self, value: Any) -> list[int]:
+        values = value if isinstance(value, (list, tuple)) else [value] if value else []
+        if not all(str(v).isdigit() and len(str(v)) <= 18 for v in values):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return sorted({int(v) for v in values})
+
+
+class BulkReconcileForm(forms.Form):
+    """Several lines of the screen, and the one account they are all posted to.
+
+    Which lines may be reconciled (the bank account's, unreconciled) is for
+    :func:`accounts.statements.reconcile_lines` to say, with a message that names them; the
+    form bounds how many.
+    """
+
+    lines = LineNumbersField(label=_("Lines"))
+    account = forms.ModelChoiceField(queryset=Account.objects.none(), label=_("Post to"))
+
+    def __init__(self, *args: Any, targets: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["account"]).queryset = targets
+
+    def clean_lines(self) -> list[int]:
+        chosen = self.cleaned_data["lines"]
+        if len(chosen) > statements.BULK_RECONCILE_MAX:
+            raise forms.ValidationError(
+                gettext("Choose at most %(limit)d lines at once.")
+                % {"limit": statements.BULK_RECONCILE_MAX}
+            )
+        return chosen

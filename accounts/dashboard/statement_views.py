@@ -32,6 +32,7 @@ from accounts.models import (
 
 from .common import StaffPermissionRequiredMixin
 from .statement_forms import (
+    BulkReconcileForm,
     ColumnMappingForm,
     StatementUploadForm,
     posted_file_sha256,
@@ -228,7 +229,12 @@ class StatementImportView(StaffPermissionRequiredMixin, DetailView):
 
 
 class StatementReconcileView(StaffPermissionRequiredMixin, TemplateView):
-    """Unreconciled lines of a bank account, each with its suggested transfers."""
+    """Unreconciled lines of a bank account, each with its suggested transfers.
+
+    Lines are reconciled one at a time, or several ticked lines to one account at once
+    (:func:`accounts.statements.reconcile_lines`: all of them or none, at most
+    ``BULK_RECONCILE_MAX``), under the same permission.
+    """
 
     permission_required = "accounts.change_statementline"
     template_name = "accounts/dashboard/statement_reconcile.html"
@@ -251,6 +257,7 @@ class StatementReconcileView(StaffPermissionRequiredMixin, TemplateView):
             may_reverse=self.request.user.has_perm("accounts.reverse_transfer"),
             rows=[(line, statements.suggest(line, limit=SUGGESTIONS_SHOWN)) for line in lines],
             targets=self.targets(bank)[:TARGET_ACCOUNTS_MAX],
+            bulk_max=statements.BULK_RECONCILE_MAX,
         )
         return context
 
@@ -278,6 +285,9 @@ class StatementReconcileView(StaffPermissionRequiredMixin, TemplateView):
                 % {"count": applied},
             )
             return done
+        if "bulk" in request.POST:
+            self.bulk(bank, request)
+            return done
         line = get_object_or_404(StatementLine, pk=request.POST.get("line") or 0, bank_account=bank)
         try:
             if "unreconcile" in request.POST:
@@ -287,6 +297,35 @@ class StatementReconcileView(StaffPermissionRequiredMixin, TemplateView):
         except exceptions.AccountException as error:
             messages.error(request, error.message)
         return done
+
+    def bulk(self, bank: Account, request: HttpRequest) -> None:
+        """Post the ticked lines to one account, all or nothing; say what happened."""
+        form = BulkReconcileForm(request.POST, targets=self.targets(bank))
+        if not form.is_valid():
+            for errors in form.errors.values():
+                for error in errors:
+                    messages.error(request, str(error))
+            return
+        account = form.cleaned_data["account"]
+        try:
+            posted = statements.reconcile_lines(
+                bank, form.cleaned_data["lines"], account, user=request.user
+            )
+        except exceptions.AccountException as error:
+            messages.error(
+                request,
+                gettext("No line was reconciled: %(reason)s") % {"reason": error.message},
+            )
+            return
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d line is reconciled with %(account)s.",
+                "%(count)d lines are reconciled with %(account)s.",
+                len(posted),
+            )
+            % {"count": len(posted), "account": account},
+        )
 
     def unreconcile(self, line: StatementLine, request: HttpRequest) -> None:
         """Undo a reconciliation; reversing a transfer the line posted is a correction, gated

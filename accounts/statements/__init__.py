@@ -9,7 +9,9 @@ The public surface, documented in ``docs/statements.rst``:
   :func:`preview_csv` reads a file as the next import into a bank account would (its
   remembered mapping first), keeping going when no mapping can be guessed;
 - :func:`suggest` ranks the transfers a line could be reconciled with, and :func:`apply_rules`
-  reconciles lines by the saved :class:`~accounts.models.MatchingRule`\\ s;
+  reconciles lines by the saved :class:`~accounts.models.MatchingRule`\\ s, and
+  :func:`reconcile_lines` posts up to :data:`BULK_RECONCILE_MAX` lines to one account, all or
+  nothing;
 - reconciling one line is the line's own business:
   :meth:`StatementLine.create_transaction <accounts.models.StatementLine.create_transaction>`,
   ``reconcile_with`` and ``unreconcile``;
@@ -31,10 +33,12 @@ from .importer import (
     preview_csv,
 )
 from .matching import (
+    BULK_RECONCILE_MAX,
     SUGGESTION_WINDOW_DAYS,
     SUGGESTIONS_MAX,
     Suggestion,
     apply_rules,
+    reconcile_lines,
     suggest,
 )
 from .values import (
@@ -50,6 +54,7 @@ from .values import (
 )
 
 __all__ = [
+    "BULK_RECONCILE_MAX",
     "CHUNK_SIZE",
     "FIELD_LENGTH_MAX",
     "FILE_SIZE_MAX",
@@ -70,5 +75,6 @@ __all__ = [
     "fingerprint",
     "import_statement",
     "preview_csv",
+    "reconcile_lines",
     "suggest",
 ]

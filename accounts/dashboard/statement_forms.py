@@ -103,7 +103,25 @@ class ColumnMappingForm(forms.Form):
         cast(forms.ChoiceField, self.fields["description"]).choices = columns
         cast(forms.ChoiceField, self.fields["header_row"]).choices = self._header_choices()
         if not self.is_bound:
-            self.initial = {"file_sha256": sha256, **self._initial_columns()}
+            self.initial = {"file_sha256": sha256, **self._initial_columns(), **self.initial}
+
+    def reopened(self) -> ColumnMappingForm:
+        """An unbound form showing this bound one's choices over the reader's guess, so a
+        preview of choices in progress (a new header row) shows no errors yet."""
+        self.is_valid()  # fills cleaned_data with each field that holds a valid choice
+        posted = {
+            name: value
+            for name, value in getattr(self, "cleaned_data", {}).items()
+            if value not in (None, []) and name != "file_sha256"
+        }
+        sha256 = str(self.data.get(self.add_prefix("file_sha256"), ""))
+        return ColumnMappingForm(reader=self.reader, sha256=sha256, initial=posted)
+
+    def chosen(self) -> dict[str, list[int]]:
+        """Role -> the positions of its columns, as posted when valid, else as first shown."""
+        data = self.cleaned_data if self.is_bound and self.is_valid() else self.initial
+        chosen = {role: [data[role]] for role in SINGLE_ROLES if data.get(role) is not None}
+        return chosen | {"description": list(data.get("description") or [])}
 
     def current_header_row(self) -> int:
         """The row the reader took the column names from (0: none)."""

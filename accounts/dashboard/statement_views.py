@@ -97,7 +97,10 @@ class StatementUploadView(StaffPermissionRequiredMixin, FormView):
             form.add_error(None, error.message)
             return self.form_invalid(form)
         mapping_form = ColumnMappingForm(self.request.POST, reader=reader, sha256=sha256)
-        if "preview" in self.request.POST or not mapping_form.is_valid():
+        if "preview" in self.request.POST:
+            # Choices in progress are kept, and not yet judged.
+            return self.show_preview(form, stream, sha256, mapping_form.reopened())
+        if not mapping_form.is_valid():
             return self.show_preview(form, stream, sha256, mapping_form)
         return self.run_import(form, stream, sha256, mapping=mapping_form.mapping())
 
@@ -192,22 +195,21 @@ def _sha256(stream: Any) -> str:
 
 def _roles(mapping_form: ColumnMappingForm) -> dict[str, str]:
     """Column name -> what it holds, as chosen in the form (or as first read)."""
-    bound = mapping_form.is_bound and mapping_form.is_valid()
-    mapping = mapping_form.mapping() if bound else mapping_form.reader.mapping
-    if mapping is None:
-        return {}
+    labels = {
+        "date": gettext("date"),
+        "amount": gettext("amount"),
+        "money_in": gettext("money in"),
+        "money_out": gettext("money out"),
+        "payee": gettext("payee"),
+        "reference": gettext("reference"),
+        "description": gettext("description"),
+    }
+    names = mapping_form.reader.columns
     return {
-        name: label
-        for label, name in (
-            (gettext("date"), mapping.date),
-            (gettext("amount"), mapping.amount),
-            (gettext("money in"), mapping.money_in),
-            (gettext("money out"), mapping.money_out),
-            (gettext("payee"), mapping.payee),
-            (gettext("reference"), mapping.reference),
-            *((gettext("description"), name) for name in mapping.description),
-        )
-        if name
+        names[index]: labels[role]
+        for role, positions in mapping_form.chosen().items()
+        for index in positions
+        if 0 <= index < len(names)
     }
 
 

@@ -189,3 +189,13 @@ def test_the_mapping_is_remembered_per_bank_account(bookkeeper, eur_bank):  # no
     assert preview_csv(io.BytesIO(ODD), other).mapping is None
     page = body(post(bookkeeper, other, ODD, preview="1"))
     assert '<option value="3" selected>' not in page
+
+
+def test_a_preview_keeps_choices_in_progress_without_judging_them(bookkeeper, eur_bank):  # noqa: F811
+    in_progress = {"map-file_sha256": sha256(ODD), "map-header_row": "1", "map-payee": "2"}
+    page = body(post(bookkeeper, eur_bank, ODD, preview="1", **in_progress))
+    assert "Choose an amount column" not in page  # not yet: the person is still choosing
+    assert '<option value="1" selected>Row 1: Booked at,Text,Counterparty,Value</option>' in page
+    assert '<option value="2" selected>Counterparty</option>' in page
+    assert "Counterparty<br><small>payee</small>" in page
+    assert not StatementImport.objects.exists()

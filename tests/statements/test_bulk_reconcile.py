@@ -12,8 +12,7 @@ from accounts.statements import BULK_RECONCILE_MAX, import_statement, reconcile_
 
 from ..factories import AccountFactory, StaffFactory
 from ..surfaces.test_dashboard import body, client_for, grant, url
-from .conftest import bank_account, statement, text_file
-from .test_dashboard import PERMISSIONS, bookkeeper  # noqa: F401 - a fixture
+from .conftest import PERMISSIONS, bank_account, statement, text_file
 
 pytestmark = pytest.mark.django_db
 
@@ -104,7 +103,7 @@ def test_more_lines_than_the_limit_or_none_are_refused(gbp_bank, hall):
 # -- the dashboard ----------------------------------------------------------------------------
 
 
-def test_ticked_lines_are_posted_from_the_screen(bookkeeper, gbp_bank, hall):  # noqa: F811
+def test_ticked_lines_are_posted_from_the_screen(bookkeeper, gbp_bank, hall):
     import_statement(gbp_bank, statement("uk_bank_2026_11.csv"))
     screen = url("statement_reconcile", gbp_bank.pk)
     page = body(bookkeeper.get(screen))
@@ -117,7 +116,7 @@ def test_ticked_lines_are_posted_from_the_screen(bookkeeper, gbp_bank, hall):  #
     assert StatementLine.objects.filter(pk__in=chosen, reconciled_transfer__isnull=False).count()
 
 
-def test_a_refused_bulk_step_is_a_message_and_changes_nothing(bookkeeper, gbp_bank, hall):  # noqa: F811
+def test_a_refused_bulk_step_is_a_message_and_changes_nothing(bookkeeper, gbp_bank, hall):
     import_statement(gbp_bank, statement("uk_bank_2026_11.csv"))
     other = bank_account("GBP", name="Savings")
     import_statement(other, statement("uk_bank_2026_11.csv"))

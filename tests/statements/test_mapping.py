@@ -16,7 +16,6 @@ from accounts.statements import ColumnMapping, CsvStatement, import_statement, p
 
 from ..surfaces.test_dashboard import body, url
 from .conftest import FILES, bank_account, statement
-from .test_dashboard import bookkeeper  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -96,7 +95,7 @@ def post(client, bank, data: bytes, **fields):
     return client.post(url("statement_upload"), {"bank_account": bank.pk, "file": upload, **fields})
 
 
-def test_the_preview_offers_the_guessed_columns_to_confirm(bookkeeper, gbp_bank):  # noqa: F811
+def test_the_preview_offers_the_guessed_columns_to_confirm(bookkeeper, gbp_bank):
     data = (FILES / "uk_bank_2026_11.csv").read_bytes()
     page = body(post(bookkeeper, gbp_bank, data, preview="1"))
     assert f'name="map-file_sha256" value="{sha256(data)}"' in page
@@ -106,7 +105,7 @@ def test_the_preview_offers_the_guessed_columns_to_confirm(bookkeeper, gbp_bank)
     assert not StatementImport.objects.exists()
 
 
-def test_an_unguessable_file_shows_the_preview_instead_of_an_error(bookkeeper, eur_bank):  # noqa: F811
+def test_an_unguessable_file_shows_the_preview_instead_of_an_error(bookkeeper, eur_bank):
     page = body(post(bookkeeper, eur_bank, ODD, **{"import": "1"}))
     assert "The file has no rows of data." in page  # why it stopped...
     assert 'name="map-date"' in page and "Row 1: Booked at,Text,Counterparty,Value" in page
@@ -114,7 +113,7 @@ def test_an_unguessable_file_shows_the_preview_instead_of_an_error(bookkeeper, e
 
 
 def test_the_columns_chosen_in_the_dashboard_import_the_file_and_come_back_next_time(
-    bookkeeper,  # noqa: F811
+    bookkeeper,
     eur_bank,
 ):
     chosen = {
@@ -136,7 +135,7 @@ def test_the_columns_chosen_in_the_dashboard_import_the_file_and_come_back_next_
     assert '<option value="2" selected>Counterparty</option>' in page
 
 
-def test_changing_a_guessed_column_is_what_gets_imported(bookkeeper, gbp_bank):  # noqa: F811
+def test_changing_a_guessed_column_is_what_gets_imported(bookkeeper, gbp_bank):
     data = (FILES / "uk_bank_2026_11.csv").read_bytes()
     changed = {
         "map-file_sha256": sha256(data),
@@ -164,7 +163,7 @@ def test_changing_a_guessed_column_is_what_gets_imported(bookkeeper, gbp_bank): 
     ],
 )
 def test_a_mapping_that_cannot_work_is_shown_again_with_the_reason(
-    bookkeeper,  # noqa: F811
+    bookkeeper,
     eur_bank,
     fields,
     message,
@@ -175,7 +174,7 @@ def test_a_mapping_that_cannot_work_is_shown_again_with_the_reason(
     assert not StatementImport.objects.exists()
 
 
-def test_a_mapping_drawn_for_another_file_is_not_applied(bookkeeper, gbp_bank):  # noqa: F811
+def test_a_mapping_drawn_for_another_file_is_not_applied(bookkeeper, gbp_bank):
     data = (FILES / "uk_bank_2026_11.csv").read_bytes()
     stale = {"map-file_sha256": sha256(b"another file"), "map-date": "0", "map-amount": "5"}
     page = body(post(bookkeeper, gbp_bank, data, **stale, **{"import": "1"}))
@@ -183,7 +182,7 @@ def test_a_mapping_drawn_for_another_file_is_not_applied(bookkeeper, gbp_bank): 
     assert not StatementImport.objects.exists()
 
 
-def test_the_mapping_is_remembered_per_bank_account(bookkeeper, eur_bank):  # noqa: F811
+def test_the_mapping_is_remembered_per_bank_account(bookkeeper, eur_bank):
     import_statement(eur_bank, io.BytesIO(ODD), mapping=ODD_MAPPING)
     other = bank_account("EUR", name="Tagesgeld")
     assert preview_csv(io.BytesIO(ODD), other).mapping is None
@@ -191,7 +190,7 @@ def test_the_mapping_is_remembered_per_bank_account(bookkeeper, eur_bank):  # no
     assert '<option value="3" selected>' not in page
 
 
-def test_a_preview_keeps_choices_in_progress_without_judging_them(bookkeeper, eur_bank):  # noqa: F811
+def test_a_preview_keeps_choices_in_progress_without_judging_them(bookkeeper, eur_bank):
     in_progress = {"map-file_sha256": sha256(ODD), "map-header_row": "1", "map-payee": "2"}
     page = body(post(bookkeeper, eur_bank, ODD, preview="1", **in_progress))
     assert "Choose an amount column" not in page  # not yet: the person is still choosing

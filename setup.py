@@ -59,12 +59,17 @@ setup(
             "hypothesis>=6.130",
             # The printable card's QR code (the qr extra), so its tests run.
             "segno>=1.5",
+            # OFX/QFX statements (the ofx extra), so their tests run.
+            "ofxtools>=0.9.5",
         ],
         # What `make sandbox` installs: the demo site reads DATABASE_URL and mounts the API.
         "sandbox": ["dj-database-url>=2.1", "django-ninja>=1.3", "segno>=1.5"],
         # A QR code of the card's code on the dashboard's printable card; without it the
         # page shows the code as text only.
         "qr": ["segno>=1.5"],
+        # OFX 1.x/2.x and QFX bank statements (accounts.statements); without it such a file is
+        # refused with a message naming this extra. CSV and CAMT.053 need nothing.
+        "ofx": ["ofxtools>=0.9.5"],
         "lint": [
             "ruff>=0.5",
             "mypy>=1.10",

@@ -361,11 +361,11 @@ class NotBankAccount(InvalidAccount):
 
 
 class InvalidStatement(AccountException):
-    """A statement must be a readable CSV or CAMT.053 file within the import limits."""
+    """A statement must be a readable CSV, CAMT.053 or OFX file within the import limits."""
 
     code = "invalid_statement"
     default_message = _(
-        "A statement must be a readable CSV or CAMT.053 file within the import limits."
+        "A statement must be a readable CSV, CAMT.053 or OFX file within the import limits."
     )
 
 

@@ -48,6 +48,8 @@ REJECTIONS_KEPT_MAX = 100
 class StatementFormat(models.TextChoices):
     CSV = "csv", _("CSV")
     CAMT053 = "camt053", _("CAMT.053")
+    #: OFX 1.x (SGML) and 2.x (XML), and Quicken's QFX, which is OFX with a bank id.
+    OFX = "ofx", _("OFX/QFX")
 
 
 class ImportState(models.TextChoices):

@@ -4,6 +4,11 @@ The file is read as a stream, never whole: once to learn what the whole date and
 columns say (:class:`~accounts.statements.parsing.ColumnEvidence`) and count the rows, and
 once more to read them. Banks put lines of account details before the header; the header is
 the first row as wide as the table, when none of its cells reads as a date or an amount.
+
+A person may say otherwise: a mapping's ``header_row`` names the row of column names (or 0 for
+none), and its columns override the guess. A reader for a preview (``mapping_required=False``)
+keeps going when nothing can be guessed, so the person can choose the columns; its ``mapping``
+is then ``None`` and it reads no rows until given one.
 """
 
 from __future__ import annotations
@@ -137,7 +142,14 @@ def _looks_like_data(cell: str) -> bool:
 class CsvStatement:
     """A CSV statement file: what was detected about it, and its rows as a stream."""
 
-    def __init__(self, stream: IO[bytes], *, mapping: ColumnMapping | None = None) -> None:
+    def __init__(
+        self,
+        stream: IO[bytes],
+        *,
+        mapping: ColumnMapping | None = None,
+        header_row: int | None = None,
+        mapping_required: bool = True,
+    ) -> None:
         self.stream = stream
         self.encoding = detect_encoding(stream)
         sample = self._sample_lines()
@@ -148,12 +160,23 @@ class CsvStatement:
             raise exceptions.InvalidStatement(
                 gettext("The file is not valid CSV: %(error)s.") % {"error": error}
             ) from error
-        self.skip_rows, self.header = self._find_header(rows)
+        #: The file's first rows as they are, for a person to point at the header row.
+        self.top_rows = rows
+        if header_row is None and mapping is not None:
+            header_row = mapping.header_row
+        self.header_row = header_row
+        self.skip_rows, self.header = self._header(rows, header_row, mapping_required)
         first = self.skip_rows + (1 if self.header else 0)
         self.sample_rows = [row for row in rows[first:] if any(cell.strip() for cell in row)]
         self.columns = self.header or [str(index + 1) for index in range(self.width)]
-        self.mapping = mapping or self.guess_mapping()
-        self._indexes = self._resolve(self.mapping)
+        if mapping is None:
+            try:
+                mapping = self.guess_mapping()
+            except exceptions.InvalidColumnMapping:
+                if mapping_required:
+                    raise
+        self.mapping: ColumnMapping | None = mapping
+        self._indexes = self._resolve(mapping) if mapping else {}
 
     def _text(self) -> io.TextIOWrapper:
         self.stream.seek(0)
@@ -167,6 +190,41 @@ class CsvStatement:
             raise exceptions.InvalidStatement(gettext("The file cannot be decoded.")) from error
         finally:
             text.detach()
+
+    def _header(
+        self, rows: list[list[str]], header_row: int | None, mapping_required: bool
+    ) -> tuple[int, list[str] | None]:
+        """Rows to skip and the header: as the person chose it, else as found."""
+        if header_row:
+            return self._given_header(rows, header_row)
+        try:
+            skip_rows, header = self._find_header(rows)
+        except exceptions.InvalidStatement:
+            if mapping_required:
+                raise
+            # For a preview: every row is shown, and the person says where the data starts.
+            return 0, None
+        if header_row == 0 and header:  # no header, says the person: its row is skipped too
+            return skip_rows + 1, None
+        return skip_rows, header
+
+    def _given_header(self, rows: list[list[str]], number: int) -> tuple[int, list[str]]:
+        if not 1 <= number <= len(rows):
+            raise exceptions.InvalidColumnMapping(
+                gettext("The header row %(row)d is not among the file's first %(count)d rows.")
+                % {"row": number, "count": len(rows)}
+            )
+        names = [cell.strip() for cell in rows[number - 1]]
+        unique = len(names) == self.width and len(set(names)) == len(names) and all(names)
+        if not unique or any(_looks_like_data(name) for name in names):
+            raise exceptions.InvalidColumnMapping(
+                gettext(
+                    "Row %(row)d is not a header: it holds data, or names that are missing or "
+                    "repeated."
+                )
+                % {"row": number}
+            )
+        return number - 1, names
 
     def _find_header(self, rows: list[list[str]]) -> tuple[int, list[str] | None]:
         """Rows to skip, and the header: the full-width row of names just before the data."""
@@ -285,6 +343,10 @@ class CsvStatement:
 
     def scan(self) -> tuple[ColumnEvidence, int]:
         """Read the whole date and amount columns for what they say; count the rows."""
+        if self.mapping is None:
+            raise exceptions.InvalidColumnMapping(
+                gettext("No date and amount columns could be found; give the mapping.")
+            )
         evidence, count = ColumnEvidence(), 0
         amount_columns = [
             self._indexes[r] for r in ("amount", "money_in", "money_out") if r in self._indexes

@@ -21,6 +21,7 @@ order it keeps every count, about a hundred bytes a line, bounded by ``ROW_COUNT
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
@@ -42,8 +43,12 @@ from ..models import (
 from .camt import CamtStatement, looks_like_camt
 from .csv_format import CsvStatement
 from .matching import apply_rules as apply_matching_rules
+from .ofx import OfxStatement, looks_like_ofx
 from .parsing import ColumnEvidence
 from .values import CHUNK_SIZE, ColumnMapping, DateOrder, ImportResult, ParsedLine, Rejection
+
+#: Other names a format is given by (``--format qfx``): Quicken's QFX is OFX.
+FORMAT_ALIASES = {"qfx": StatementFormat.OFX}
 
 #: ``on_progress(done, total)``, called after each chunk of rows.
 ProgressCallback = Callable[[int, int], None]
@@ -64,14 +69,15 @@ def detect_format(stream: IO[bytes]) -> str:
     stream.seek(0)
     head = stream.read(4096)
     stream.seek(0)
+    # OFX 2 and QFX are XML too: their <?OFX ...?> instruction names them before CAMT's check.
+    if looks_like_ofx(head):
+        return StatementFormat.OFX
     if head.lstrip().startswith(b"<") or looks_like_camt(head):
         if looks_like_camt(head):
             return StatementFormat.CAMT053
         raise exceptions.InvalidStatement(
-            gettext("The file is XML but not a CAMT.053 statement (OFX is not supported).")
+            gettext("The file is XML but neither a CAMT.053 nor an OFX statement.")
         )
-    if b"OFXHEADER" in head[:200]:
-        raise exceptions.InvalidStatement(gettext("OFX statements are not supported."))
     return StatementFormat.CSV
 
 
@@ -84,6 +90,27 @@ def remembered_mapping(bank_account: Account) -> dict[str, Any]:
         .first()
     )
     return dict(last.mapping) if last else {}
+
+
+def preview_csv(
+    stream: IO[bytes], bank_account: Account | None = None, *, header_row: int | None = None
+) -> CsvStatement:
+    """The CSV file as an import would first read it, for a person to check or change.
+
+    Its mapping is the bank account's remembered one when that fits the file, else the guessed
+    one, else ``None``: a file whose columns cannot be guessed is still shown, so the person
+    can choose them. ``header_row`` is where the person says the column names are.
+    """
+    remembered = remembered_mapping(bank_account).get("columns") if bank_account else None
+    if remembered:
+        try:
+            columns = ColumnMapping.from_dict(remembered)
+            if header_row is not None:
+                columns = dataclasses.replace(columns, header_row=header_row)
+            return CsvStatement(stream, mapping=columns)
+        except (exceptions.InvalidColumnMapping, KeyError, TypeError, ValueError):
+            pass  # another layout than last time
+    return CsvStatement(stream, header_row=header_row, mapping_required=False)
 
 
 def fingerprint(line: ParsedLine, currency: str) -> str:
@@ -121,6 +148,10 @@ def _reader(
         camt = CamtStatement(stream)
         count, in_order = camt.scan()
         return camt.lines(currency=currency), count, {"dates_in_order": in_order}
+    if statement_format == StatementFormat.OFX:
+        ofx = OfxStatement(stream, currency=currency)
+        count, in_order = ofx.scan()
+        return ofx.lines(), count, {"dates_in_order": in_order}
     if statement_format != StatementFormat.CSV:
         raise exceptions.InvalidStatement(
             gettext("Unknown statement format %(format)s.") % {"format": statement_format}
@@ -137,6 +168,8 @@ def _reader(
             reader = None  # another layout than last time: guess afresh
     reader = reader or CsvStatement(stream, mapping=mapping)
     evidence, count = reader.scan()
+    if reader.mapping is None:  # scan() refuses a reader without a mapping already
+        raise exceptions.InvalidColumnMapping()
     order = _date_order(evidence, date_order, remembered.get("date_order"))
     # Remembered only when decided: a file of ISO dates says nothing of the bank's order.
     reading = order or DateOrder.DAY_FIRST
@@ -179,7 +212,10 @@ def import_statement(
 ) -> ImportResult:
     """Import a statement file (binary, seekable) into ``bank_account``; see the module."""
     check_bank_account(bank_account)
-    statement_format = statement_format or detect_format(stream)
+    if statement_format:
+        statement_format = FORMAT_ALIASES.get(statement_format, statement_format)
+    else:
+        statement_format = detect_format(stream)
     digest = _sha256(stream)
     lines, total, remember = _reader(stream, statement_format, bank_account, mapping, date_order)
     result = ImportResult(dry_run=dry_run, date_order=remember.get("date_order") or None)

@@ -9,6 +9,9 @@ A rule (:class:`~accounts.models.MatchingRule`) posts a line to its account thro
 :meth:`StatementLine.create_transaction`; each application is recorded as a
 :class:`~accounts.models.RuleApplication`. A line the ledger refuses (a closed account, another
 currency, a bank account that may not go overdrawn) stays unreconciled for people to look at.
+
+:func:`reconcile_lines` posts several lines of one bank account to one account in one atomic
+step: all of them, or, at the first refusal, none.
 """
 
 from __future__ import annotations
@@ -22,9 +25,17 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .. import exceptions
-from ..models import MatchingRule, RuleApplication, StatementLine, Transfer, TransferKind
+from ..models import (
+    Account,
+    MatchingRule,
+    RuleApplication,
+    StatementLine,
+    Transfer,
+    TransferKind,
+)
 
 #: How far from the line's date a suggested transfer may be.
 SUGGESTION_WINDOW_DAYS = 14
@@ -32,6 +43,9 @@ SUGGESTION_WINDOW_DAYS = 14
 SUGGESTIONS_MAX = 5
 #: How much the date counts against the description in a suggestion's score.
 DATE_WEIGHT = 0.6
+#: The most lines :func:`reconcile_lines` posts in one step (one request of the dashboard):
+#: each is a transfer posted with the bank account's row locked until the last one.
+BULK_RECONCILE_MAX = 50
 
 
 @dataclass(frozen=True)
@@ -124,3 +138,43 @@ def apply_rules(lines: Iterable[StatementLine], *, user: Any = None) -> int:
             continue
         applied += 1
     return applied
+
+
+def reconcile_lines(
+    bank_account: Account,
+    line_ids: Iterable[int],
+    to_account: Account,
+    *,
+    user: Any = None,
+) -> list[Transfer]:
+    """Post every line named to ``to_account``, as one step: all of them or none.
+
+    The lines must be ``bank_account``'s and unreconciled; there must be one to
+    :data:`BULK_RECONCILE_MAX`. Each is posted as
+    :meth:`StatementLine.create_transaction` posts one, oldest first; the first refusal (of
+    these checks or of the ledger) rolls back every line posted before it.
+    """
+    wanted = sorted(set(line_ids))
+    if not 1 <= len(wanted) <= BULK_RECONCILE_MAX:
+        raise exceptions.ReconciliationMismatch(
+            gettext("Choose between 1 and %(limit)d lines to reconcile at once.")
+            % {"limit": BULK_RECONCILE_MAX}
+        )
+    with transaction.atomic():
+        # Locked in primary-key order, as every writer of several lines locks them.
+        lines = list(StatementLine.objects.select_for_update().filter(pk__in=wanted).order_by("pk"))
+        strangers = set(wanted) - {
+            line.pk for line in lines if line.bank_account_id == bank_account.pk
+        }
+        if strangers:
+            raise exceptions.ReconciliationMismatch(
+                gettext("Lines %(lines)s are not statement lines of bank account %(account)s.")
+                % {"lines": ", ".join(map(str, sorted(strangers))), "account": bank_account}
+            )
+        done = [line for line in lines if line.is_reconciled]
+        if done:
+            raise exceptions.AlreadyReconciled(
+                gettext("Statement line %(line)s is already reconciled.") % {"line": done[0]}
+            )
+        lines.sort(key=lambda line: (line.date, line.pk))
+        return [line.create_transaction(to_account, user=user) for line in lines]

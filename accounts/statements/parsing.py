@@ -147,7 +147,9 @@ def _parse_date(text: str, date_order: str) -> datetime.date:
     try:
         parsed = date_parser.parse(
             text,
-            dayfirst=date_order == DateOrder.DAY_FIRST,
+            # Year first is always year-month-day: dateutil, told day-first, would read
+            # 2026-11-04 as the 11th of April.
+            dayfirst=date_order == DateOrder.DAY_FIRST and not _ISO_DATE.match(text),
             default=datetime.datetime(1, 1, 1),
         )
     except (ValueError, OverflowError) as error:

@@ -58,6 +58,9 @@ class ColumnMapping:
     """Which CSV column holds what: by header name when the file has a header, else by index.
 
     Either ``amount`` (signed) or ``money_in`` and ``money_out`` (both unsigned) is set.
+    ``header_row``, when set, is where the column names are, as the person chose it: the
+    row's number among the file's first rows (1 is the first), or 0 for a file without names;
+    ``None`` lets the reader find it.
     """
 
     date: str
@@ -67,9 +70,11 @@ class ColumnMapping:
     description: tuple[str, ...] = ()
     payee: str | None = None
     reference: str | None = None
+    header_row: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        chosen = {} if self.header_row is None else {"header_row": self.header_row}
+        return chosen | {
             "date": self.date,
             "amount": self.amount,
             "money_in": self.money_in,
@@ -92,6 +97,7 @@ class ColumnMapping:
             description=tuple(str(name) for name in description),
             payee=data.get("payee"),
             reference=data.get("reference"),
+            header_row=None if data.get("header_row") is None else int(data["header_row"]),
         )
 
     def columns(self) -> list[str]:

@@ -9,7 +9,11 @@ import pytest
 
 from accounts.models import Kind
 
-from ..factories import AccountFactory
+from ..factories import AccountFactory, StaffFactory
+from ..surfaces.test_dashboard import client_for, grant
+
+#: What a bookkeeper of the statement pages holds.
+PERMISSIONS = ("add_statementimport", "view_statementimport", "change_statementline")
 
 FILES = Path(__file__).resolve().parent / "files"
 
@@ -27,6 +31,12 @@ def bank_account(currency: str, **fields: object):
     return AccountFactory(
         kind=Kind.ASSET, is_bank=True, currency=currency, credit_limit=None, **fields
     )
+
+
+@pytest.fixture
+def bookkeeper(db):
+    """A client logged in as staff holding the statement pages' permissions."""
+    return client_for(grant(StaffFactory(), *PERMISSIONS))
 
 
 @pytest.fixture

@@ -13,16 +13,9 @@ from accounts.models import Kind, Reconciliation, StatementImport, StatementLine
 
 from ..factories import AccountFactory, StaffFactory
 from ..surfaces.test_dashboard import body, client_for, grant, url
-from .conftest import FILES
+from .conftest import FILES, PERMISSIONS
 
 pytestmark = pytest.mark.django_db
-
-PERMISSIONS = ("add_statementimport", "view_statementimport", "change_statementline")
-
-
-@pytest.fixture
-def bookkeeper(db):
-    return client_for(grant(StaffFactory(), *PERMISSIONS))
 
 
 def upload(name: str) -> SimpleUploadedFile:

@@ -84,6 +84,6 @@ def test_broken_xml_is_refused_cleanly(eur_bank):
         import_statement(eur_bank, io.BytesIO(broken), statement_format=StatementFormat.CAMT053)
 
 
-def test_xml_that_is_not_camt_is_refused(eur_bank):
-    with pytest.raises(exceptions.InvalidStatement, match="not a CAMT.053"):
-        import_statement(eur_bank, io.BytesIO(b"<?xml version='1.0'?><OFX></OFX>"))
+def test_xml_that_is_neither_camt_nor_ofx_is_refused(eur_bank):
+    with pytest.raises(exceptions.InvalidStatement, match="neither a CAMT.053 nor an OFX"):
+        import_statement(eur_bank, io.BytesIO(b"<?xml version='1.0'?><Invoice></Invoice>"))

@@ -60,6 +60,12 @@ def test_dates_follow_the_order_given():
             parse_date(text, "day-first")
 
 
+@pytest.mark.parametrize("order", ["day-first", "month-first"])
+@pytest.mark.parametrize("text", ["2026-11-04", "2026-11-04 09:00", "2026/11/04"])
+def test_a_year_first_date_is_year_month_day_in_either_order(text, order):
+    assert parse_date(text, order) == datetime.date(2026, 11, 4)
+
+
 def test_the_column_decides_the_date_order_and_the_decimal_mark():
     evidence = ColumnEvidence()
     for text in ("01.11.2026", "13.11.2026", "2026-11-14"):

@@ -1,4 +1,4 @@
-"""Import a bank statement file (CSV or CAMT.053) into a bank account."""
+"""Import a bank statement file (CSV, CAMT.053 or OFX/QFX) into a bank account."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from accounts.progress import Progress
 
 class Command(TranslatedCommand):
     help = _(
-        "Import a bank statement (CSV or CAMT.053) into the bank account with the given code. "
-        "Lines already imported are skipped; a file with rejected rows imports nothing unless "
-        "--allow-partial is given."
+        "Import a bank statement (CSV, CAMT.053 or OFX/QFX) into the bank account with the given "
+        "code. Lines already imported are skipped; a file with rejected rows imports nothing "
+        "unless --allow-partial is given."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -27,7 +27,7 @@ class Command(TranslatedCommand):
         parser.add_argument("file", help=gettext("The statement file."))
         parser.add_argument(
             "--format",
-            choices=[choice.value for choice in StatementFormat],
+            choices=[*(choice.value for choice in StatementFormat), *statements.FORMAT_ALIASES],
             default=None,
             help=gettext("The file's format (default: detected from its content)."),
         )

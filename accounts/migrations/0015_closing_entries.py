@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("accounts", "0013_exchange_rate"),
+        ("accounts", "0014_statementimport_source_ofx"),
     ]
 
     operations = [

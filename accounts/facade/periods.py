@@ -18,7 +18,7 @@ from django.utils.translation import gettext
 from .. import audit, exceptions
 from ..ledger import checks, periods, posting
 from ..models import ClosedPeriod
-from . import closing_entries
+from .closing_entries import closing_moment, post_closing_entries, retained_earnings_accounts
 
 
 def close_period(
@@ -44,7 +44,7 @@ def close_period(
             % {"value": repr(through)}
         )
     checks.check_text(checks.REASON_LABEL, reason, audit.REASON_LENGTH_MAX)
-    until = closing_entries.closing_moment(through)
+    until = closing_moment(through)
     if until > timezone.now():
         raise exceptions.InvalidClosing(
             gettext("%(day)s is not over yet; only a past day can be closed.")
@@ -52,7 +52,7 @@ def close_period(
         )
     using = router.db_for_write(ClosedPeriod)
     if closing_entry:
-        closing_entries.retained_earnings_accounts(using)  # a bad setting, refused up front
+        retained_earnings_accounts(using)  # a bad setting, refused up front
 
     def run() -> ClosedPeriod:
         # A savepoint inside the caller's transaction: a refusal leaves nothing behind.
@@ -96,7 +96,7 @@ def _close(
     # writes after this checks the closing itself: see accounts.ledger.periods).
     periods.wait_for_postings(using, latest.closed_until if latest else None, until)
     if closing_entry:
-        closing_entries.post_closing_entries(through, until, using)
+        post_closing_entries(through, until, using)
     return closing
 
 

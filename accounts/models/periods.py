@@ -16,6 +16,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ..vocabulary import TransferKind
+from .ledger import Transfer
+
 
 class ClosedPeriod(models.Model):
     """The books closed through a day, by whom and when."""
@@ -46,9 +49,6 @@ class ClosedPeriod(models.Model):
 
     def closing_entries(self) -> models.QuerySet[Any]:
         """The year-end closing entries posted with this closing (dated ``closed_until``)."""
-        from ..vocabulary import TransferKind
-        from .ledger import Transfer
-
         return Transfer.objects.using(self._state.db or "default").filter(
             kind=TransferKind.CLOSING, created_at=self.closed_until
         )

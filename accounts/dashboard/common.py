@@ -141,6 +141,8 @@ DASHBOARD_PERMISSIONS = (
     "add_statementimport",
     "view_statementimport",
     "change_statementline",
+    "view_closedperiod",
+    "add_closedperiod",
 )
 
 
@@ -175,6 +177,7 @@ SECTIONS = (
     (gettext_lazy("Reports"), "report_list", "accounts.view_reports"),
     (gettext_lazy("Audit"), "audit_list", "accounts.view_auditentry"),
     (gettext_lazy("Bank statements"), "statement_upload", "accounts.add_statementimport"),
+    (gettext_lazy("Closed periods"), "period_list", "accounts.view_closedperiod"),
 )
 
 #: Which section each page belongs to, by URL name prefix.
@@ -186,6 +189,7 @@ _SECTION_OF_PREFIX = (
     ("report_", "report_list"),
     ("audit_", "audit_list"),
     ("statement_", "statement_upload"),
+    ("period_", "period_list"),
 )
 
 

@@ -10,6 +10,7 @@ from . import (
     book_views,
     confirmations,
     hold_views,
+    period_views,
     print_views,
     report_views,
     statement_views,
@@ -124,6 +125,8 @@ urlpatterns: list[URLPattern] = [
     ),
     path("holds/<str:reference>/void/", hold_views.HoldVoidView.as_view(), name="hold_void"),
     # the audit trail
+    path("periods/", period_views.PeriodListView.as_view(), name="period_list"),
+    path("periods/close/", period_views.PeriodCloseView.as_view(), name="period_close"),
     path("audit/", audit_views.AuditListView.as_view(), name="audit_list"),
     path("audit.csv", audit_views.AuditCsvView.as_view(), name="audit_list_csv"),
     path(

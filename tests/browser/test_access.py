@@ -20,6 +20,7 @@ SECTIONS = {
     "/dashboard/reports/": "Reports",
     "/dashboard/audit/": "Audit",
     "/dashboard/statements/upload/": "Bank statements",
+    "/dashboard/periods/": "Closed periods",
 }
 
 

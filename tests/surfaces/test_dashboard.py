@@ -141,6 +141,8 @@ PAGES = [
     ("report_balance_sheet_csv", None, "view_reports"),
     ("report_gift_card_flows", None, "view_reports"),
     ("report_gift_card_flows_csv", None, "view_reports"),
+    ("period_list", None, "view_closedperiod"),
+    ("period_close", None, "add_closedperiod"),
 ]
 ACTIONS = [
     ("account_top_up", "card", "change_account"),
@@ -150,6 +152,7 @@ ACTIONS = [
     ("account_close", "card", "change_account"),
     ("transfer_reverse", "load", "reverse_transfer"),
     ("transfer_refund", "load", "refund_transfer"),
+    ("period_close", None, "add_closedperiod"),
 ]
 EVERYTHING = [(*row, "get") for row in PAGES] + [(*row, "post") for row in ACTIONS]
 IDS = [f"{method} {name}" for name, _, _, method in EVERYTHING]

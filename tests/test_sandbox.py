@@ -23,10 +23,21 @@ from django.db import transaction
 from django.test import TestCase, override_settings
 from django.utils import timezone
 
-from accounts import codes, reports
+from accounts import codes, reports, statements
 from accounts.dashboard.common import DASHBOARD_PERMISSIONS
-from accounts.models import Account, AccountType, Kind, Status, Transaction, Transfer, TransferKind
+from accounts.models import (
+    Account,
+    AccountType,
+    Kind,
+    StatementLine,
+    Status,
+    Transaction,
+    Transfer,
+    TransferKind,
+)
 from sandbox.demo import loader
+from sandbox.demo import statement as demo_statement
+from sandbox.demo.management.commands.demo_statement import Command as DemoStatementCommand
 from sandbox.demo.management.commands.load_demo_data import Command
 
 from .conftest import ledger_snapshot
@@ -171,6 +182,32 @@ class TestWhatTheDemoCreates(TestCase):
         assert bank.get_balance(as_of=dates[0] + datetime.timedelta(days=2)) == Decimal("3000.00")
         statement = reports.statement(bank)
         assert statement.lines[-1].balance == bank.balance
+
+    def test_the_house_bank_takes_statements_and_its_demo_statement_reconciles(self):
+        bank = Account.objects.get(code="HOUSE-BANK")
+        assert bank.is_bank
+        out = io.StringIO()
+        call_command(DemoStatementCommand(), stdout=out)
+        text = out.getvalue()
+        result = statements.import_statement(bank, io.BytesIO(text.encode()), file_name="house.csv")
+        assert (result.lines_added, result.lines_rejected, result.date_order) == (
+            14,
+            0,
+            "day-first",
+        )
+        # The last line's balance is the bank's, less the fee the books do not have yet.
+        last_balance = Decimal(text.splitlines()[-1].rsplit(",", 1)[1])
+        assert last_balance == bank.balance - Decimal("3.50")
+        for line in StatementLine.objects.filter(bank_account=bank):
+            found = statements.suggest(line)
+            if line.description == "MONTHLY ACCOUNT FEE":
+                assert found == [], "the fee is not in the books"
+                continue
+            best = found[0].transfer
+            # Each line's best suggestion is its own posting: the right housemate's rent, the
+            # three-leg supermarket entry, the weekly shop of its day.
+            assert demo_statement._bank_text(best.description)[1] == line.description, line
+            assert found[0].days_apart == 0, line
 
     def test_it_creates_the_demo_logins_with_the_right_permissions(self):
         User = get_user_model()

@@ -267,6 +267,7 @@ class StatementReconcileView(StaffPermissionRequiredMixin, TemplateView):
         """The accounts a line of ``bank`` is offered to be posted to."""
         return (
             Account.objects.filter(currency=bank.currency, is_card=False, status="open")
+            .filter(children__isnull=True)  # a placeholder only sums its children
             .exclude(pk=bank.pk)
             .order_by("name", "code")
         )

@@ -24,7 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -294,15 +294,19 @@ class StatementLine(models.Model):
     def matches(self, candidate: Transfer) -> bool:
         """Whether ``candidate`` moves this line's money on its bank account, in its direction.
 
-        A transfer's source is debited: money into a bank (an asset) debits it.
+        The transfer's legs on the bank account must come to the line's amount: a plain
+        transfer's, or one leg of a multi-leg entry (a shop paid from the bank and split over
+        two expenses). Legs are signed credit-positive, and money into a bank (an asset) is a
+        debit, so the legs sum to the line's amount negated.
         """
-        bank_side = candidate.source_id if self.is_money_in else candidate.destination_id
+        if candidate.pk is None or candidate.is_reversal():
+            return False
+        moved = candidate.transactions.filter(account_id=self.bank_account_id).aggregate(
+            total=Sum("amount")
+        )["total"]
         return (
-            candidate.pk is not None
-            and not candidate.is_reversal()
-            and bank_side == self.bank_account_id
-            and candidate.amount == abs(self.amount)
-            and candidate.currency == self.currency
+            moved is not None
+            and moved == -self.amount
             # A reversed transfer no longer moves anything.
             and not Transfer.objects.filter(reverses=candidate).exists()
         )

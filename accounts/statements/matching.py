@@ -1,9 +1,9 @@
 """Meeting the ledger: suggested transfers for a line, and rules that reconcile lines.
 
 A suggestion is a transfer already in the ledger that :meth:`StatementLine.matches` the line
-(its amount, currency and direction on the bank account), not reconciled yet, dated within
-``SUGGESTION_WINDOW_DAYS`` of the line, ranked by date proximity and then by how alike the
-descriptions are (:mod:`difflib`).
+(its leg on the bank account moves the line's amount in its direction; a multi-leg entry too),
+not reconciled yet, dated within ``SUGGESTION_WINDOW_DAYS`` of the line, ranked by date
+proximity and then by how alike the descriptions are (:mod:`difflib`, in any word order).
 
 A rule (:class:`~accounts.models.MatchingRule`) posts a line to its account through
 :meth:`StatementLine.create_transaction`; each application is recorded as a
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,7 @@ from ..models import (
     MatchingRule,
     RuleApplication,
     StatementLine,
+    Transaction,
     Transfer,
     TransferKind,
 )
@@ -41,6 +43,8 @@ from ..models import (
 SUGGESTION_WINDOW_DAYS = 14
 #: How many suggestions a line gets.
 SUGGESTIONS_MAX = 5
+#: A word of a description, for comparing descriptions whatever their word order.
+_WORD = re.compile(r"\w+")
 #: How much the date counts against the description in a suggestion's score.
 DATE_WEIGHT = 0.6
 #: The most lines :func:`reconcile_lines` posts in one step (one request of the dashboard):
@@ -59,39 +63,57 @@ class Suggestion:
 
 
 def _similarity(left: str, right: str) -> float:
+    """How alike two descriptions are, from 0 to 1, in any case and word order.
+
+    Banks reorder what people wrote ("Rent: Ana" arrives as "ANA RENT"), so the texts are
+    compared as written and with their words sorted, and the better of the two counts.
+    """
     left, right = left.casefold().strip(), right.casefold().strip()
     if not left or not right:
         return 0.0
-    return difflib.SequenceMatcher(None, left, right).ratio()
+    as_written = difflib.SequenceMatcher(None, left, right).ratio()
+    words = difflib.SequenceMatcher(None, _sorted_words(left), _sorted_words(right)).ratio()
+    return max(as_written, words)
+
+
+def _sorted_words(text: str) -> str:
+    return " ".join(sorted(_WORD.findall(text)))
 
 
 def suggest(line: StatementLine, *, limit: int = SUGGESTIONS_MAX) -> list[Suggestion]:
-    """The transfers ``line`` could be reconciled with, best first."""
+    """The transfers ``line`` could be reconciled with, best first.
+
+    A candidate has a leg on the bank account of the line's amount, in its direction (see
+    :meth:`StatementLine.matches`), dated within the window: a plain transfer or a multi-leg
+    entry alike.
+    """
     if line.is_reconciled:
         return []
-    bank_side = (
-        Q(source=line.bank_account_id) if line.amount > 0 else Q(destination=line.bank_account_id)
-    )
     window = datetime.timedelta(days=SUGGESTION_WINDOW_DAYS + 1)
     noon = line.posting_date()
-    candidates = (
-        Transfer.objects.filter(
-            bank_side,
-            amount=abs(line.amount),
-            currency=line.currency,
-            statement_line__isnull=True,
-            reversal__isnull=True,
+    legs = (
+        Transaction.objects.filter(
+            account=line.bank_account_id,
+            amount=-line.amount,
             created_at__range=(noon - window, noon + window),
+            transfer__statement_line__isnull=True,
+            transfer__reversal__isnull=True,
         )
-        .exclude(kind=TransferKind.REVERSAL)
-        .order_by("-created_at")[:200]
+        .exclude(transfer__kind=TransferKind.REVERSAL)
+        .select_related("transfer")
+        .order_by("-created_at", "-pk")[:200]
     )
     ranked = []
+    seen: set[int] = set()
     text = " ".join(part for part in (line.description, line.payee) if part)
-    for candidate in candidates:
-        days = abs((timezone.localdate(candidate.created_at) - line.date).days)
-        if days > SUGGESTION_WINDOW_DAYS:
+    for leg in legs:
+        candidate = leg.transfer
+        days = abs((timezone.localdate(leg.created_at) - line.date).days)
+        if days > SUGGESTION_WINDOW_DAYS or candidate.pk in seen:
             continue
+        seen.add(candidate.pk)
+        if not _moves_only(candidate, leg):
+            continue  # more legs on the bank account: the whole must come to the line
         other = " ".join(
             part for part in (candidate.description, candidate.merchant_reference or "") if part
         )
@@ -101,6 +123,11 @@ def suggest(line: StatementLine, *, limit: int = SUGGESTIONS_MAX) -> list[Sugges
         ranked.append(Suggestion(candidate, round(score, 4), days, round(similarity, 4)))
     ranked.sort(key=lambda s: (-s.score, s.days_apart, -s.transfer.pk))
     return ranked[:limit]
+
+
+def _moves_only(candidate: Transfer, leg: Transaction) -> bool:
+    """Whether ``leg`` is the candidate's only leg on its account (almost always so)."""
+    return not candidate.transactions.filter(account_id=leg.account_id).exclude(pk=leg.pk).exists()
 
 
 def rules_for(bank_account_id: int) -> list[MatchingRule]:

@@ -532,6 +532,8 @@ def load_house() -> bool:
                 account_type=house,
                 parent=accounts[parent] if parent else None,
                 credit_limit=Decimal("0.00"),
+                # The bank account takes bank statements (demo_statement writes one).
+                is_bank=code == "HOUSE-BANK",
             )
         now = timezone.now()
         for order, (days_ago, post) in enumerate(house_postings(accounts)):

@@ -143,3 +143,58 @@ def test_visitors_and_users_who_are_not_staff_are_kept_out(client, gbp_bank):
 def test_the_reconciliation_screen_of_an_account_that_is_no_bank_is_not_found(bookkeeper):
     other = AccountFactory(kind=Kind.ASSET, credit_limit=None)
     assert bookkeeper.get(url("statement_reconcile", other.pk)).status_code == 404
+
+
+def test_the_screen_shows_amounts_to_the_currencys_places_and_what_each_suggestion_is(
+    bookkeeper, gbp_bank
+):
+    from accounts.statements import import_statement
+
+    from .conftest import statement
+
+    import_statement(gbp_bank, statement("uk_bank_2026_11.csv"))
+    income = AccountFactory(kind=Kind.INCOME, currency="GBP", credit_limit=None)
+    rent_expense = AccountFactory(kind=Kind.EXPENSE, currency="GBP", credit_limit=None)
+    facade.transfer(gbp_bank, income, Decimal("5000.00"))
+    facade.transfer(
+        rent_expense,
+        gbp_bank,
+        Decimal("1250.00"),
+        description="Flat 2, November's rent",
+        date=datetime.datetime(2026, 11, 1, 9, tzinfo=datetime.timezone.utc),
+    )
+    page = body(bookkeeper.get(url("statement_reconcile", gbp_bank.pk)))
+    assert ">-1250.00 GBP<" in page  # the test settings group no thousands
+    assert "1250.0000" not in page and ".0000 " not in page
+    assert "Flat 2, November&#x27;s rent" in page
+
+
+def test_placeholders_are_not_offered_to_post_to(bookkeeper, gbp_bank):
+    parent = AccountFactory(kind=Kind.EXPENSE, currency="GBP", credit_limit=None, name="Costs")
+    child = AccountFactory(
+        kind=Kind.EXPENSE, currency="GBP", credit_limit=None, name="Food", parent=parent
+    )
+    response = bookkeeper.get(url("statement_reconcile", gbp_bank.pk))
+    offered = set(response.context["targets"])
+    assert child in offered and parent not in offered
+
+
+def test_no_account_is_chosen_in_advance_to_post_lines_to(bookkeeper, gbp_bank):
+    from accounts.statements import import_statement
+
+    from .conftest import statement
+
+    import_statement(gbp_bank, statement("uk_bank_2026_11.csv"))
+    AccountFactory(kind=Kind.EXPENSE, currency="GBP", credit_limit=None, name="Aardvark food")
+    page = body(bookkeeper.get(url("statement_reconcile", gbp_bank.pk)))
+    selects = page.count('<select name="account"')
+    assert selects == 1 + 15  # the ticked lines' and each line's
+    assert page.count("required>\n") >= selects
+    assert page.count('<option value="">Choose an account</option>') == selects
+    # Posting without choosing says so and posts nothing.
+    line = StatementLine.objects.first()
+    response = bookkeeper.post(
+        url("statement_reconcile", gbp_bank.pk), {"line": line.pk, "account": ""}, follow=True
+    )
+    assert "Choose an account or a transfer." in body(response)
+    assert not Transfer.objects.exists()

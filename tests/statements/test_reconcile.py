@@ -269,3 +269,81 @@ def test_unreconciling_a_transfer_reversed_elsewhere_only_detaches_it(
     assert Transfer.objects.count() == before
     salary.refresh_from_db()
     assert not salary.is_reconciled
+
+
+def _funded(gbp_bank):
+    facade.transfer(
+        AccountFactory(kind=Kind.INCOME, currency="GBP", credit_limit=None),
+        gbp_bank,
+        Decimal("5000.00"),
+    )
+
+
+def test_a_multi_leg_entry_paid_from_the_bank_is_suggested_and_matched(lines, gbp_bank):
+    _funded(gbp_bank)
+    food = AccountFactory(kind=Kind.EXPENSE, currency="GBP", credit_limit=None, name="Food")
+    house = AccountFactory(kind=Kind.EXPENSE, currency="GBP", credit_limit=None, name="House")
+    moment = datetime.datetime(2026, 11, 5, 12, tzinfo=datetime.timezone.utc)
+    shop = facade.post(
+        [
+            facade.Debit(food, Decimal("70.00")),
+            facade.Debit(house, Decimal("18.86")),
+            facade.Credit(gbp_bank, Decimal("88.86")),
+        ],
+        description="Sainsburys: food and cleaning things",
+        date=moment,
+    )
+    line = lines.get(description="SAINSBURYS S/MKT", amount=Decimal("-88.86"))
+    assert [s.transfer for s in suggest(line)] == [shop]
+    line.reconcile_with(shop)
+    line.refresh_from_db()
+    assert (line.reconciled_transfer, line.reconciliation) == (shop, Reconciliation.MATCHED)
+
+
+def test_an_entry_whose_bank_leg_is_another_amount_is_neither_suggested_nor_matched(
+    lines, gbp_bank, rent_expense
+):
+    _funded(gbp_bank)
+    moment = datetime.datetime(2026, 11, 5, 12, tzinfo=datetime.timezone.utc)
+    other = AccountFactory(kind=Kind.EXPENSE, currency="GBP", credit_limit=None)
+    # 88.86 in all, but only 80.00 of it out of the bank.
+    entry = facade.post(
+        [
+            facade.Debit(rent_expense, Decimal("88.86")),
+            facade.Credit(gbp_bank, Decimal("80.00")),
+            facade.Credit(other, Decimal("8.86")),
+        ],
+        date=moment,
+    )
+    line = lines.get(description="SAINSBURYS S/MKT", amount=Decimal("-88.86"))
+    assert suggest(line) == []
+    with pytest.raises(exceptions.ReconciliationMismatch):
+        line.reconcile_with(entry)
+
+
+def test_money_in_is_not_matched_with_money_out_of_the_same_amount(lines, gbp_bank, rent_expense):
+    _funded(gbp_bank)
+    moment = datetime.datetime(2026, 11, 1, 12, tzinfo=datetime.timezone.utc)
+    paid_out = facade.transfer(rent_expense, gbp_bank, Decimal("3150.00"), date=moment)
+    salary = lines.get(description="ACME LTD SALARY NOV")  # 3,150.00 in
+    assert suggest(salary) == []
+    with pytest.raises(exceptions.ReconciliationMismatch):
+        salary.reconcile_with(paid_out)
+
+
+def test_suggestions_compare_descriptions_in_any_word_order(gbp_bank):
+    income = AccountFactory(kind=Kind.INCOME, currency="GBP", credit_limit=None)
+    moment = datetime.datetime(2026, 11, 7, 12, tzinfo=datetime.timezone.utc)
+    rents = {
+        name: facade.transfer(
+            gbp_bank, income, Decimal("450.00"), description=f"Rent: {name}", date=moment
+        )
+        for name in ("Ana", "Ben", "Chloe", "Dev")
+    }
+    csv = "Date,Description,Amount\n" + "".join(
+        f"07/11/2026,{name.upper()} RENT,450.00\n" for name in rents
+    )
+    import_statement(gbp_bank, text_file(csv), date_order="day-first")
+    for name, transfer in rents.items():
+        line = StatementLine.objects.get(description=f"{name.upper()} RENT")
+        assert suggest(line)[0].transfer == transfer, name

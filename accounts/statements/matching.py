@@ -106,14 +106,17 @@ def suggest(line: StatementLine, *, limit: int = SUGGESTIONS_MAX) -> list[Sugges
     ranked = []
     seen: set[int] = set()
     text = " ".join(part for part in (line.description, line.payee) if part)
-    for leg in legs:
+    found = [
+        leg
+        for leg in legs
+        if abs((timezone.localdate(leg.created_at) - line.date).days) <= SUGGESTION_WINDOW_DAYS
+    ]
+    for leg in found:
         candidate = leg.transfer
-        days = abs((timezone.localdate(leg.created_at) - line.date).days)
-        if days > SUGGESTION_WINDOW_DAYS or candidate.pk in seen:
+        if candidate.pk in seen:  # the ledger keeps one leg per account in a transfer
             continue
         seen.add(candidate.pk)
-        if not _moves_only(candidate, leg):
-            continue  # more legs on the bank account: the whole must come to the line
+        days = abs((timezone.localdate(leg.created_at) - line.date).days)
         other = " ".join(
             part for part in (candidate.description, candidate.merchant_reference or "") if part
         )
@@ -123,11 +126,6 @@ def suggest(line: StatementLine, *, limit: int = SUGGESTIONS_MAX) -> list[Sugges
         ranked.append(Suggestion(candidate, round(score, 4), days, round(similarity, 4)))
     ranked.sort(key=lambda s: (-s.score, s.days_apart, -s.transfer.pk))
     return ranked[:limit]
-
-
-def _moves_only(candidate: Transfer, leg: Transaction) -> bool:
-    """Whether ``leg`` is the candidate's only leg on its account (almost always so)."""
-    return not candidate.transactions.filter(account_id=leg.account_id).exclude(pk=leg.pk).exists()
 
 
 def rules_for(bank_account_id: int) -> list[MatchingRule]:

@@ -104,18 +104,15 @@ def suggest(line: StatementLine, *, limit: int = SUGGESTIONS_MAX) -> list[Sugges
         .order_by("-created_at", "-pk")[:200]
     )
     ranked = []
-    seen: set[int] = set()
     text = " ".join(part for part in (line.description, line.payee) if part)
     found = [
         leg
         for leg in legs
         if abs((timezone.localdate(leg.created_at) - line.date).days) <= SUGGESTION_WINDOW_DAYS
     ]
+    # The ledger keeps one leg per account in a transfer: each leg found is one candidate.
     for leg in found:
         candidate = leg.transfer
-        if candidate.pk in seen:  # the ledger keeps one leg per account in a transfer
-            continue
-        seen.add(candidate.pk)
         days = abs((timezone.localdate(leg.created_at) - line.date).days)
         other = " ".join(
             part for part in (candidate.description, candidate.merchant_reference or "") if part

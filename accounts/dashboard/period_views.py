@@ -69,6 +69,7 @@ class PeriodListView(StaffPermissionRequiredMixin, ListView):
         context = super().get_context_data(**kwargs)
         for closing in context["closings"]:
             closing.entries = list(closing.closing_entries().order_by("pk"))
+            closing.as_of = closing.closed_through.isoformat()  # the reports' query
         context["closed_through"] = facade.closed_through()
         return context
 

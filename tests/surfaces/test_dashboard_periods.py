@@ -59,6 +59,10 @@ def test_the_list_shows_each_closing_with_who_why_and_its_entries(treasurer_clie
     assert f"closed through {date_format(days_ago(3), 'SHORT_DATE_FORMAT')}" in page
     assert "March is done" in page and "Quarter end" in page
     assert "treasurer" in page
+    # The books as they were closed: the trial balance and balance sheet as of each day.
+    day = days_ago(30).isoformat()
+    assert f'{url("report_trial_balance")}?as_of={day}"' in page
+    assert f'{url("report_balance_sheet")}?as_of={day}"' in page
 
 
 def test_the_close_page_offers_the_last_day_of_the_previous_month(treasurer_client):

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Max, Min, Q, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -47,6 +48,8 @@ SUGGESTIONS_SHOWN = 3
 TARGET_ACCOUNTS_MAX = 200
 #: Reconciled lines shown, most recent first, with a button to undo each.
 RECENT_RECONCILED_MAX = 20
+#: Lines of an import listed on its page, in date order.
+IMPORT_LINES_SHOWN = 500
 #: Rows of the file shown in the preview.
 PREVIEW_ROWS = 10
 
@@ -227,6 +230,20 @@ class StatementImportView(StaffPermissionRequiredMixin, DetailView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["can_reconcile"] = self.request.user.has_perm("accounts.change_statementline")
+        lines = self.object.lines.all()
+        context["summary"] = lines.aggregate(
+            count=Count("pk"),
+            first=Min("date"),
+            last=Max("date"),
+            money_in=Sum("amount", filter=Q(amount__gt=0)),
+            money_out=Sum("amount", filter=Q(amount__lt=0)),
+            reconciled=Count("pk", filter=Q(reconciled_transfer__isnull=False)),
+        )
+        context["lines"] = list(
+            lines.select_related("reconciled_transfer").order_by("date", "row_number", "pk")[
+                :IMPORT_LINES_SHOWN
+            ]
+        )
         return context
 
 

@@ -198,3 +198,34 @@ def test_no_account_is_chosen_in_advance_to_post_lines_to(bookkeeper, gbp_bank):
     )
     assert "Choose an account or a transfer." in body(response)
     assert not Transfer.objects.exists()
+
+
+def test_an_imports_page_lists_its_lines_with_their_dates_and_sums(bookkeeper, gbp_bank, staff):
+    from accounts.statements import import_statement
+
+    from .conftest import statement
+
+    result = import_statement(gbp_bank, statement("uk_bank_2026_11.csv"), user=staff)
+    record = result.statement_import
+    lines = StatementLine.objects.filter(statement_import=record)
+    income = AccountFactory(kind=Kind.INCOME, currency="GBP", credit_limit=None)
+    salary = lines.get(description="ACME LTD SALARY NOV")
+    posted = salary.create_transaction(income)
+    response = bookkeeper.get(url("statement_import", record.pk))
+    page = body(response)
+    summary = response.context["summary"]
+    money_in = sum(line.amount for line in lines if line.amount > 0)
+    money_out = sum(line.amount for line in lines if line.amount < 0)
+    assert (summary["count"], summary["reconciled"]) == (15, 1)
+    assert (summary["first"], summary["last"]) == (
+        min(line.date for line in lines),
+        max(line.date for line in lines),
+    )
+    assert (summary["money_in"], summary["money_out"]) == (money_in, money_out)
+    assert f">{money_in:.2f} GBP<" in page and f">{money_out:.2f} GBP<" in page
+    assert "1 of 15 lines" in page
+    assert [line.pk for line in response.context["lines"]] == list(
+        lines.order_by("date", "row_number", "pk").values_list("pk", flat=True)
+    )
+    assert posted.reference in page and "LANDLORD RENT FLAT 2" in page
+    assert staff.get_username() in page

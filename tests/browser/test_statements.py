@@ -58,7 +58,7 @@ def test_a_statement_is_previewed_imported_and_reconciled(
     page.get_by_label("Bank account").select_option(label="Current account")
     page.get_by_label(FILE_LABEL).set_input_files(str(FILES / "uk_bank_2026_11.csv"))
     page.get_by_role("button", name="Import").click()
-    expect(page.locator("dl.card")).to_contain_text("15")
+    expect(page.locator("section.summary")).to_contain_text("15")
     screenshot("statement-imported")
     assert StatementLine.objects.count() == 15
 
@@ -97,7 +97,7 @@ def test_the_columns_of_an_unguessable_file_are_chosen_and_remembered(
     screenshot("statement-mapping")
     page.get_by_label(FILE_LABEL).set_input_files(str(odd))
     page.get_by_role("button", name="Import").click()
-    expect(page.locator("dl.card")).to_contain_text("3")
+    expect(page.locator("section.summary")).to_contain_text("3")
     salary = StatementLine.objects.get(payee="ACME Ltd")
     assert (salary.amount, salary.description) == (Decimal("2500.00"), "Salary November")
 

@@ -426,13 +426,6 @@ class ReconciliationMismatch(AccountException):
     )
 
 
-ALL: tuple[type[AccountException], ...] = tuple(
-    obj
-    for obj in list(globals().values())
-    if isinstance(obj, type) and issubclass(obj, AccountException)
-)
-
-
 # -- holds and closed periods ---------------------------------------------------------------------
 
 
@@ -496,3 +489,11 @@ class InvalidClosing(AccountException):
 
     code = "invalid_closing"
     default_message = _("A period closes through a past day, later than the last one closed.")
+
+
+#: Every exception class of the ledger, defined above (the tests hold each to its rule).
+ALL: tuple[type[AccountException], ...] = tuple(
+    obj
+    for obj in list(globals().values())
+    if isinstance(obj, type) and issubclass(obj, AccountException)
+)

@@ -22,6 +22,7 @@ from accounts.models import Account, Status, Transfer
 
 from ..factories import AccountFactory, SourceAccountFactory, UserFactory
 from ..statements.triggers import TRIGGERS as STATEMENT_TRIGGERS
+from .book_triggers import TRIGGERS as BOOK_TRIGGERS
 
 pytestmark = pytest.mark.django_db
 
@@ -252,6 +253,7 @@ TRIGGERS: dict[type[exceptions.AccountException], tuple[str, Callable[[], Act]]]
     exceptions.InvalidIdempotencyKey: ("invalid_idempotency_key", malformed_key),
     exceptions.IdempotencyConflict: ("idempotency_conflict", key_reused),
     **STATEMENT_TRIGGERS,
+    **BOOK_TRIGGERS,
 }
 
 

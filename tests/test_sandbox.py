@@ -259,6 +259,7 @@ class TestWhatTheDemoCreates(TestCase):
         card = loader.sample_card()
         assert card is not None and card.balance > 0 and card.is_active()
         assert f"code {card.code}" in self.output
+        assert "python sandbox/manage.py demo_statement house.csv" in self.output
 
 
 def test_an_existing_admin_keeps_its_password():

@@ -58,3 +58,7 @@ class Command(BaseCommand):
                 f"A gift card to try: {card.name}, code {card.code}, "
                 f"balance {money.format_amount(card.balance, card.currency)} {card.currency}"
             )
+        self.stdout.write(
+            "A bank statement to import under Bank statements: "
+            "python sandbox/manage.py demo_statement house.csv"
+        )

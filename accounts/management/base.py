@@ -1,9 +1,11 @@
-"""What the app's management commands share: help in the language they run in."""
+"""What the app's management commands share: help in the language they run in, and finding a
+user by the username typed on the command line."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.functional import Promise
 
@@ -24,3 +26,14 @@ class TranslatedCommand(BaseCommand):
         parser = super().create_parser(prog_name, subcommand, **kwargs)
         parser.description = str(self.help) if self.help else None
         return parser
+
+
+def user_named(username: str) -> Any:
+    """The user whose username is ``username``, or None.
+
+    Text no username can hold (a NUL byte, which PostgreSQL refuses in a query) finds nobody.
+    """
+    if "\x00" in username:
+        return None
+    model = get_user_model()
+    return model._default_manager.filter(**{model.USERNAME_FIELD: username}).first()

@@ -46,17 +46,17 @@ def _legs(bank: Account) -> list[Transaction]:
     )
 
 
-def opening_balance(bank: Account) -> Decimal:
+def opening_balance(legs: list[Transaction]) -> Decimal:
     """What the bank held before the month: the opening posting (money in is a debit, < 0)."""
     return -sum(
-        (leg.amount for leg in _legs(bank) if leg.transfer.description == OPENING_TEXT), Decimal(0)
+        (leg.amount for leg in legs if leg.transfer.description == OPENING_TEXT), Decimal(0)
     )
 
 
-def lines(bank: Account) -> list[tuple[datetime.date, str, str, Decimal]]:
+def lines(legs: list[Transaction]) -> list[tuple[datetime.date, str, str, Decimal]]:
     """The statement's lines, oldest first: day, type, description, amount (money in > 0)."""
     found = []
-    for leg in _legs(bank):
+    for leg in legs:
         if leg.transfer.description == OPENING_TEXT:
             continue
         kind, text = _bank_text(leg.transfer.description)
@@ -74,8 +74,9 @@ def render(bank: Account) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEADER)
-    balance = opening_balance(bank)
-    for day, kind, text, amount in lines(bank):
+    legs = _legs(bank)
+    balance = opening_balance(legs)
+    for day, kind, text, amount in lines(legs):
         balance += amount
         paid_out = f"{-amount:.2f}" if amount < 0 else ""
         paid_in = f"{amount:.2f}" if amount > 0 else ""

@@ -38,8 +38,9 @@ def test_the_command_closes_the_books_with_who_and_why():
         (["yesterday"], "is not a day"),
         ([days_ago(0)], "is not over yet"),
         ([days_ago(3), "--user", "nobody"], "No user is called nobody"),
+        ([days_ago(3), "--user", "no\x00body"], "No user is called no"),
     ],
-    ids=["no such date", "not a date", "today", "unknown user"],
+    ids=["no such date", "not a date", "today", "unknown user", "NUL in the username"],
 )
 def test_bad_input_is_refused_with_its_reason_and_nothing_is_closed(args, said):
     with pytest.raises(CommandError, match=said):

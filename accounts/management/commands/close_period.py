@@ -5,13 +5,12 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts import exceptions, facade, money
-from accounts.management.base import TranslatedCommand
+from accounts.management.base import TranslatedCommand, user_named
 from accounts.models import ClosedPeriod
 
 
@@ -27,11 +26,10 @@ def _day(text: str) -> datetime.date:
 def _user(username: str | None) -> Any:
     if username is None:
         return None
-    model = get_user_model()
-    try:
-        return model._default_manager.get_by_natural_key(username)
-    except model.DoesNotExist:
-        raise CommandError(gettext("No user is called %(name)s.") % {"name": username}) from None
+    user = user_named(username)
+    if user is None:
+        raise CommandError(gettext("No user is called %(name)s.") % {"name": username})
+    return user
 
 
 class Command(TranslatedCommand):

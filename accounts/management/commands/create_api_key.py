@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError, CommandParser
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.api import keys
-from accounts.management.base import TranslatedCommand
+from accounts.management.base import TranslatedCommand, user_named
 
 
 class Command(TranslatedCommand):
@@ -36,12 +35,8 @@ class Command(TranslatedCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        user_model = get_user_model()
         username = options["username"]
-        user = None
-        if "\x00" not in username:  # PostgreSQL refuses NUL in a query; no user has one
-            users = user_model._default_manager.filter(**{user_model.USERNAME_FIELD: username})
-            user = users.first()
+        user = user_named(username)
         if user is None:
             raise CommandError(
                 gettext("No user is called %(username)s.") % {"username": repr(username[:150])}
